@@ -1,0 +1,1 @@
+"""Experiment configs (YAML) and their loaders."""

@@ -1,0 +1,52 @@
+"""The `mmrl` command line.
+
+Each module in `harness.commands` contributes its own sub-commands through `register(app)`, so a new command
+is one new file and the entry point never becomes a merge hotspot.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+
+import typer
+
+import harness.commands
+
+app = typer.Typer(
+    name="mmrl",
+    help="Open-MM-RL Harness: data, EDA, verifiable rewards, lm-eval evaluation, GRPO training, MLflow tracking.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register_commands() -> None:
+    for module_info in sorted(pkgutil.iter_modules(harness.commands.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"harness.commands.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

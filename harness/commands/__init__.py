@@ -1,0 +1,1 @@
+"""CLI command modules; every module here exposes `register(app: typer.Typer)`."""

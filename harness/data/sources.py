@@ -1,0 +1,110 @@
+"""Open a dataset from the hub, a local file/folder, or the bundled offline sample, then normalise it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import datasets
+
+from harness.data.errors import DataSourceError, EmptyDatasetError
+from harness.data.normalize import normalize
+from harness.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+HUB_DATASET = "TuringEnterprises/Open-MM-RL"
+SAMPLE_SOURCE = "sample"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow"}
+
+
+def sample_path(*, n_rows: int | None = None, seed: int = 0) -> Path:
+    """Path of the bundled sample, generating it once into the cache (byte-identical on every machine)."""
+    from harness.data import sample as sample_mod
+
+    n = n_rows if n_rows is not None else int(os.environ.get("MMRL_SAMPLE_ROWS", "320"))
+    target = cache_dir() / "sample" / f"{sample_mod.SAMPLE_VERSION}-seed{seed}-n{n}" / "train.parquet"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        log.info("generating the offline Open-MM-RL sample (%d rows) into %s", n, target)
+        sample_mod.generate_sample(target, n_rows=n, seed=seed)
+    return target
+
+
+def _load_hub(repo_id: str, split: str, revision: str | None) -> datasets.Dataset:
+    try:
+        return datasets.load_dataset(repo_id, split=split, revision=revision)
+    except Exception as exc:  # datasets raises many types for "offline"/"not found"; all mean the same to users
+        raise DataSourceError(
+            f"could not load {repo_id!r} (split={split!r}, revision={revision!r}) from the Hugging Face Hub: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
+            "Check your network / HF_TOKEN, or use the offline sample (source 'sample') or a local file."
+        ) from exc
+
+
+def _local_files(path: Path, split: str | None) -> tuple[str, list[str]]:
+    if path.is_file():
+        builder = _BUILDERS.get(path.suffix.lower())
+        if builder is None:
+            raise DataSourceError(f"unsupported file type {path.suffix!r} for {path}; use parquet, jsonl or arrow")
+        return builder, [str(path)]
+    for suffix, builder in _BUILDERS.items():
+        files = sorted(str(p) for p in path.rglob(f"*{suffix}") if not p.name.startswith("."))
+        if builder == "json":
+            files = [f for f in files if not f.endswith(("dataset_info.json", "state.json", "manifest.json"))]
+        if not files:
+            continue
+        if split:
+            picked = [f for f in files if Path(f).name.startswith(split)]
+            files = picked or files
+        return builder, files
+    raise DataSourceError(f"no parquet, jsonl or arrow files under {path}")
+
+
+def _load_local(path: Path, split: str | None) -> datasets.Dataset:
+    if path.is_dir() and (path / "dataset_info.json").exists() and (path / "state.json").exists():
+        return datasets.load_from_disk(str(path))
+    builder, files = _local_files(path, split)
+    try:
+        return datasets.load_dataset(builder, data_files=files, split="train")
+    except Exception as exc:
+        if "corresponds to no data" in str(exc):
+            raise EmptyDatasetError(f"{path} has no rows") from exc
+        raise DataSourceError(f"could not read {path} as {builder}: {type(exc).__name__}: {exc}") from exc
+
+
+def load_raw(source: str = SAMPLE_SOURCE, *, split: str = "train", revision: str | None = None) -> tuple[datasets.Dataset, Path | None]:
+    """The source table before normalisation, and the folder relative image paths resolve against."""
+    if source == SAMPLE_SOURCE:
+        path = sample_path()
+        return datasets.load_dataset("parquet", data_files=str(path), split="train"), path.parent
+    path = Path(source).expanduser()
+    if path.exists():
+        return _load_local(path, split), (path if path.is_dir() else path.parent)
+    if _HUB_ID.match(source):
+        return _load_hub(source, split, revision), None
+    raise DataSourceError(
+        f"source {source!r} is neither 'sample', an existing file/folder, nor a hub id like {HUB_DATASET!r}"
+    )
+
+
+def load_dataset(
+    source: str = SAMPLE_SOURCE,
+    *,
+    split: str = "train",
+    revision: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> datasets.Dataset:
+    """Load any supported source as a canonical dataset (see `harness.data.schema`).
+
+    `source`: "sample" (bundled, offline; the default), a hub id such as "TuringEnterprises/Open-MM-RL"
+    (`revision` pins a commit/tag), or a local parquet/JSONL/Arrow file or folder (a `save_to_disk` folder too).
+    """
+    raw, base_dir = load_raw(source, split=split, revision=revision)
+    if len(raw) == 0:
+        raise EmptyDatasetError(f"source {source!r} (split {split!r}) has no rows")
+    return normalize(raw, column_map=column_map, base_dir=base_dir, source_name=str(source))

@@ -1,0 +1,1 @@
+"""Report rendering (EDA, pipeline comparison, leaderboard, ablations) with Jinja2 templates."""
