@@ -1,0 +1,94 @@
+"""`mmrl train` and `mmrl pipeline`: GRPO training and the whole baseline → GRPO → re-eval job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+CONFIG_HELP = "Experiment YAML (see experiments/demo.yaml)."
+SET_HELP = "Override a config field, e.g. --set grpo.max_steps=4 (repeatable)."
+
+
+def _config(config: Path, overrides: list[str] | None):
+    from harness.training.config import ConfigError, load_config, parse_override
+
+    try:
+        return load_config(config, dict(parse_override(o) for o in overrides or []))
+    except (ConfigError, FileNotFoundError) as exc:
+        console.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _tracking(uri: str | None, fallback: str | None, cfg) -> str:
+    from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
+
+    try:
+        return resolve_tracking_uri(uri or cfg.tracking.uri, fallback=fallback or cfg.tracking.fallback)
+    except TrackingUnavailableError as exc:
+        console.print(f"[red]tracking error:[/red] {exc}")
+        raise typer.Exit(3) from exc
+
+
+def train_cmd(
+    config: Path = typer.Option(..., "--config", "-c", help=CONFIG_HELP, exists=True, dir_okay=False),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in <output_dir>/checkpoints."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."),
+    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help="'local': use the local SQLite store if the server is unreachable."),
+    overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+) -> None:
+    """Export the data (images by path) and run TRL's GRPOTrainer, recording every step in MLflow."""
+    import mlflow
+
+    from harness.pipeline.train_stage import export_data, run_training
+    from harness.tracking import log_params_safe
+    from harness.tracking.provenance import log_provenance
+
+    cfg = _config(config, overrides)
+    uri = _tracking(tracking_uri, tracking_fallback, cfg)
+    data_dir = Path(cfg.output_dir) / "data"
+    export_data(cfg, data_dir)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(cfg.tracking.experiment)
+    with mlflow.start_run(run_name=f"train-{cfg.name}", tags={"mmrl.kind": "train"}):
+        log_provenance(cfg.to_yaml(), cfg.config_hash(), {"seed": cfg.seed, "name": cfg.name})
+        log_params_safe({f"grpo.{k}": v for k, v in cfg.grpo.items()} | {"model": cfg.model.name_or_path,
+                        "tiers": cfg.rewards.tiers or "policy", "format_weight": cfg.rewards.format_weight})
+        result = run_training(cfg, data_dir, resume=resume)
+    console.print(f"trained {result.global_step} steps; model saved to [bold]{result.model_dir}[/bold]")
+
+
+def pipeline_cmd(
+    config: Path = typer.Option(..., "--config", "-c", help=CONFIG_HELP, exists=True, dir_okay=False),
+    stages: str = typer.Option(None, help="Comma-separated subset of stages: data,eda,baseline_eval,train,final_eval,report."),
+    fresh: bool = typer.Option(False, "--fresh", help="Forget finished stages and start over."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."),
+    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help="'local': use the local SQLite store if the server is unreachable."),
+    overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+) -> None:
+    """The main job: data → EDA → baseline eval → GRPO → re-eval → report, resumable by stage, nested MLflow runs."""
+    from harness.pipeline import STAGES, run_pipeline
+
+    cfg = _config(config, overrides)
+    uri = _tracking(tracking_uri, tracking_fallback, cfg)
+    state_file = Path(cfg.output_dir) / "pipeline_state.json"
+    if fresh and state_file.exists():
+        state_file.unlink()
+    chosen = tuple(s.strip() for s in stages.split(",")) if stages else STAGES
+    unknown = set(chosen) - set(STAGES)
+    if unknown:
+        console.print(f"[red]unknown stage(s) {sorted(unknown)}; valid: {', '.join(STAGES)}[/red]")
+        raise typer.Exit(2)
+    state = run_pipeline(cfg, stages=chosen, tracking_uri=uri, say=console.print)
+    report = state.completed.get("report", {}).get("html")
+    if report:
+        console.print(f"\nreport: [bold]{report}[/bold]")
+    console.print(f"MLflow: parent run {state.parent_run_id}; browse with [bold]mlflow ui --backend-store-uri {uri}[/bold]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_cmd)
+    app.command("pipeline")(pipeline_cmd)

@@ -1,0 +1,203 @@
+"""Stage runner for the main job, resumable stage by stage.
+
+Each finished stage is recorded in `<output_dir>/pipeline_state.json` with what it produced; a rerun skips
+finished stages and re-opens the same MLflow parent run, so an interrupted 2-hour job costs only the stage
+that was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+from harness.training.config import ExperimentConfig
+from harness.tracking import log_metrics_safe, log_params_safe, resolve_tracking_uri
+from harness.tracking.provenance import log_provenance
+
+log = logging.getLogger(__name__)
+
+STAGES = ("data", "eda", "baseline_eval", "train", "final_eval", "report")
+
+
+@dataclass
+class PipelineState:
+    path: Path
+    config_hash: str
+    parent_run_id: str | None = None
+    completed: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, config_hash: str) -> PipelineState:
+        if path.exists():
+            data = json.loads(path.read_text())
+            if data.get("config_hash") != config_hash:
+                log.warning("config changed since the last run (%s -> %s): starting over", data.get("config_hash"), config_hash)
+                return cls(path=path, config_hash=config_hash)
+            return cls(path=path, config_hash=config_hash, parent_run_id=data.get("parent_run_id"),
+                       completed=data.get("completed", {}))
+        return cls(path=path, config_hash=config_hash)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
+                                   "completed": self.completed}, indent=1, default=str))
+        os.replace(tmp, self.path)
+
+
+class Pipeline:
+    def __init__(self, cfg: ExperimentConfig, *, console_print: Callable[[str], None] = print) -> None:
+        self.cfg = cfg
+        self.out = Path(cfg.output_dir)
+        self.say = console_print
+        self.state = PipelineState.load(self.out / "pipeline_state.json", cfg.config_hash())
+        self._model_path: str | None = None
+
+    # -- stages -----------------------------------------------------------------------------------
+    def stage_data(self) -> dict[str, Any]:
+        from harness.pipeline.train_stage import export_data
+
+        data_dir = self.out / "data"
+        manifest = export_data(self.cfg, data_dir)
+        mlflow.log_artifact(str(data_dir / "manifest.json"), artifact_path="data")
+        splits = manifest.get("splits", {})
+        log_metrics_safe({f"rows/{name}": entry.get("rows", entry.get("count", 0)) for name, entry in splits.items()
+                          if isinstance(entry, dict)})
+        log_params_safe({"data.source": self.cfg.data.source, "data.fingerprint": manifest.get("fingerprint")})
+        return {"data_dir": str(data_dir), "fingerprint": manifest.get("fingerprint")}
+
+    def stage_eda(self) -> dict[str, Any]:
+        from harness.eda import run_eda
+
+        eda_dir = self.out / "eda"
+        result = run_eda(self.cfg.data.source, eda_dir, processor=self._processor())
+        report = getattr(result, "report_path", None) or next(eda_dir.glob("*.html"), None)
+        if report:
+            mlflow.log_artifact(str(report), artifact_path="eda")
+        summary = eda_dir / "summary.json"
+        if summary.exists():
+            mlflow.log_artifact(str(summary), artifact_path="eda")
+        return {"eda_dir": str(eda_dir), "report": str(report) if report else None}
+
+    def _processor(self) -> Any:
+        from transformers import AutoProcessor
+
+        try:
+            return AutoProcessor.from_pretrained(self.model_path())
+        except Exception as exc:  # EDA still reports character statistics without a tokenizer
+            log.warning("no processor for token statistics: %s", exc)
+            return None
+
+    def model_path(self) -> str:
+        if self._model_path is None:
+            from harness.training.grpo import resolve_model
+
+            self._model_path = resolve_model(self.cfg)
+        return self._model_path
+
+    def _evaluate(self, model: str, name: str) -> dict[str, Any]:
+        from harness.evaluation import run_eval
+        from harness.evaluation.mlflow_log import eval_params, log_eval_artifacts, log_eval_metrics
+        from harness.grpo_data import load_grpo_dataset
+        from harness.training.grpo import build_reward_funcs
+        from harness.training.probe import probe_mean_reward
+
+        e = self.cfg.eval
+        result = run_eval(
+            model, self.cfg.data.source, tiers=self.cfg.rewards.tiers, limit=e.limit, batch_size=e.batch_size,
+            backend=e.backend, output_dir=self.out / "eval" / name, gen_kwargs=e.gen_kwargs,
+            eval_fraction=self.cfg.data.eval_fraction, seed=self.cfg.data.split_seed, revision=self.cfg.data.revision,
+            max_images=e.max_images, task="open_mm_rl_all",
+        )
+        train_ids = set(self._train_ids())
+        leaked = train_ids & set(result.evaluated_ids)
+        if leaked:
+            raise RuntimeError(f"evaluation saw {len(leaked)} training ids, e.g. {sorted(leaked)[:3]}")
+        log_params_safe({f"{name}.{k}": v for k, v in eval_params(result).items()})
+        log_eval_metrics(result)
+        log_eval_artifacts(result)
+        data_dir = Path(self.state.completed["data"]["data_dir"])
+        weights = [self.cfg.rewards.accuracy_weight, self.cfg.rewards.format_weight]
+        probe = probe_mean_reward(
+            model, load_grpo_dataset(data_dir, "train"), build_reward_funcs(self.cfg), weights,
+            limit=e.probe_prompts,
+            max_new_tokens=int(self.cfg.grpo.get("max_completion_length", 64)),
+        )
+        log_metrics_safe(probe.metrics("train_prompts/"))
+        summary = result.to_dict()
+        summary["train_prompts_probe"] = probe.metrics()
+        path = self.out / "eval" / f"{name}_summary.json"
+        path.write_text(json.dumps(summary, indent=1, default=str))
+        return {"summary": str(path), "acc": result.overall.acc if hasattr(result.overall, "acc") else None,
+                "train_prompt_mean_reward": probe.mean_reward, "model": model}
+
+    def stage_baseline_eval(self) -> dict[str, Any]:
+        return self._evaluate(self.model_path(), "baseline")
+
+    def stage_train(self) -> dict[str, Any]:
+        from harness.pipeline.train_stage import run_training
+
+        result = run_training(self.cfg, Path(self.state.completed["data"]["data_dir"]), model=self.model_path(),
+                              resume=True)
+        return {"model_dir": str(result.model_dir), "global_step": result.global_step,
+                "log_history": result.log_history}
+
+    def stage_final_eval(self) -> dict[str, Any]:
+        return self._evaluate(self.state.completed["train"]["model_dir"], "trained")
+
+    def stage_report(self) -> dict[str, Any]:
+        from reports.comparison import render_comparison
+
+        paths = render_comparison(
+            baseline=json.loads(Path(self.state.completed["baseline_eval"]["summary"]).read_text()),
+            trained=json.loads(Path(self.state.completed["final_eval"]["summary"]).read_text()),
+            log_history=self.state.completed["train"].get("log_history", []),
+            out_dir=self.out / "report",
+            title=f"{self.cfg.name}: baseline vs GRPO",
+        )
+        for path in paths.values():
+            mlflow.log_artifact(str(path), artifact_path="report")
+        return {k: str(v) for k, v in paths.items()}
+
+    def _train_ids(self) -> list[str]:
+        manifest_path = Path(self.state.completed["data"]["data_dir"]) / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        split = manifest.get("split", {})
+        return split.get("train_ids") or manifest.get("train_ids") or []
+
+    # -- driver -----------------------------------------------------------------------------------
+    def run(self, stages: Sequence[str] = STAGES, tracking_uri: str | None = None, fallback: str | None = None) -> PipelineState:
+        mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri or self.cfg.tracking.uri,
+                                                     fallback=fallback or self.cfg.tracking.fallback))
+        mlflow.set_experiment(self.cfg.tracking.experiment)
+        parent_kwargs: dict[str, Any] = {"run_id": self.state.parent_run_id} if self.state.parent_run_id else {
+            "run_name": f"pipeline-{self.cfg.name}", "tags": {"mmrl.kind": "pipeline"}}
+        with mlflow.start_run(**parent_kwargs) as parent:
+            if not self.state.parent_run_id:
+                self.state.parent_run_id = parent.info.run_id
+                log_provenance(self.cfg.to_yaml(), self.cfg.config_hash(), {"seed": self.cfg.seed, "name": self.cfg.name})
+                self.state.save()
+            for stage in STAGES:
+                if stage not in stages:
+                    continue
+                if stage in self.state.completed:
+                    self.say(f"[skip] {stage} (done)")
+                    continue
+                self.say(f"[stage] {stage}")
+                with mlflow.start_run(run_name=stage, nested=True, tags={"mmrl.kind": stage, "mmrl.stage": stage}):
+                    outputs = getattr(self, f"stage_{stage}")()
+                self.state.completed[stage] = outputs
+                self.state.save()
+        return self.state
+
+
+def run_pipeline(cfg: ExperimentConfig, *, stages: Sequence[str] = STAGES, tracking_uri: str | None = None,
+                 fallback: str | None = None, say: Callable[[str], None] = print) -> PipelineState:
+    return Pipeline(cfg, console_print=say).run(stages, tracking_uri=tracking_uri, fallback=fallback)

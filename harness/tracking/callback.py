@@ -1,0 +1,134 @@
+"""A transformers `TrainerCallback` that records a GRPO run in MLflow.
+
+transformers' own MLflowCallback logs only numeric scalars from `logs`; reviewers also need which reward tier
+decided each completion, whether the data loader kept up, and what the model actually wrote. This callback
+reads those from the objects that know them (reward functions' hit counters, the loader's I/O counters, a
+completion buffer) without importing their modules, so tracking stays downstream of training.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from transformers import TrainerCallback
+
+from harness.tracking.runs import log_metrics_safe
+
+log = logging.getLogger(__name__)
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    snap = getattr(obj, "snapshot", None)
+    if callable(snap):
+        value = snap()
+        return dict(value) if isinstance(value, dict) else dict(vars(value)) if hasattr(value, "__dict__") else {}
+    return dict(obj) if isinstance(obj, dict) else {}
+
+
+def tier_rates(stats: dict[str, Any]) -> dict[str, float]:
+    """Per-tier share of scored completions, from hit counters shaped like {"total": n, "tiers": {name: hits}}."""
+    tiers = stats.get("tiers") or stats.get("by_tier") or {}
+    total = stats.get("total") or stats.get("scored") or 0
+    out: dict[str, float] = {}
+    if total:
+        for name, hits in tiers.items():
+            out[f"tier_hit_rate/{name}"] = hits / total
+        for key in ("correct", "answer_found", "no_answer", "timeouts", "errors", "gold_unparseable"):
+            if key in stats and isinstance(stats[key], (int, float)):
+                out[f"tier_hit_rate/_{key}"] = stats[key] / total
+    return out
+
+
+class MlflowGRPOCallback(TrainerCallback):
+    """Per-step TRL metrics, tier hit rates, data-loader throughput, and completion samples."""
+
+    def __init__(
+        self,
+        *,
+        reward_stats: dict[str, Any] | None = None,
+        io_stats: Any = None,
+        completion_samples: Callable[[], Sequence[dict[str, Any]]] | None = None,
+        completions_every: int = 5,
+    ) -> None:
+        self.reward_stats = reward_stats or {}
+        self.io_stats = io_stats
+        self.completion_samples = completion_samples
+        self.completions_every = max(1, completions_every)
+        self._last_io: dict[str, Any] = {}
+        self._last_tiers: dict[str, dict[str, Any]] = {}
+        self._step_started = 0.0
+        self._step_seconds = 0.0
+
+    def _enabled(self, state) -> bool:
+        return state.is_world_process_zero and mlflow.active_run() is not None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._step_started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self._step_started:
+            self._step_seconds += time.perf_counter() - self._step_started
+        if self._enabled(state) and self.completion_samples and state.global_step % self.completions_every == 0:
+            self._log_completions(state.global_step)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not self._enabled(state) or not logs:
+            return
+        step = state.global_step
+        metrics: dict[str, Any] = {k: v for k, v in logs.items() if isinstance(v, (int, float))}
+        for name, stats_obj in self.reward_stats.items():
+            current = _snapshot(stats_obj)
+            delta = self._delta(current, self._last_tiers.get(name, {}))
+            self._last_tiers[name] = current
+            metrics.update({f"{k.replace('tier_hit_rate', f'tier_hit_rate/{name}', 1)}": v for k, v in tier_rates(delta).items()})
+        metrics.update(self._io_metrics())
+        log_metrics_safe(metrics, step=step)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self._enabled(state) and self.completion_samples:
+            self._log_completions(state.global_step)
+
+    @staticmethod
+    def _delta(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in current.items():
+            if isinstance(value, dict):
+                prev = previous.get(key, {}) if isinstance(previous.get(key), dict) else {}
+                out[key] = {k: v - prev.get(k, 0) for k, v in value.items() if isinstance(v, (int, float))}
+            elif isinstance(value, (int, float)):
+                out[key] = value - previous.get(key, 0)
+        return out
+
+    def _io_metrics(self) -> dict[str, float]:
+        current = _snapshot(self.io_stats)
+        if not current:
+            return {}
+        images = current.get("images", 0) - self._last_io.get("images", 0)
+        seconds = current.get("seconds", 0.0) - self._last_io.get("seconds", 0.0)
+        nbytes = current.get("bytes", 0) - self._last_io.get("bytes", 0)
+        self._last_io = current
+        step_seconds, self._step_seconds = self._step_seconds, 0.0
+        out = {"io/images": float(images), "io/bytes_read": float(nbytes), "io/load_seconds": seconds}
+        if seconds > 0:
+            out["io/images_per_s"] = images / seconds
+        if step_seconds > 0:
+            out["io/data_wait_share"] = min(1.0, seconds / step_seconds)
+        return out
+
+    def _log_completions(self, step: int) -> None:
+        samples = list(self.completion_samples() or [])
+        if not samples:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"completions_step{step:05d}.json"
+            path.write_text(json.dumps(samples, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+            mlflow.log_artifact(str(path), artifact_path="completions")

@@ -1,0 +1,178 @@
+"""Experiment configuration: one YAML file drives data, model, rewards, GRPO, evaluation and tracking.
+
+Following TRL's pairing of each trainer with a config dataclass, `ExperimentConfig` holds our own settings and
+passes the `grpo:` section straight into `trl.GRPOConfig`, so every GRPOConfig field is settable from YAML
+without this file listing them (unknown names fail loudly, with the list of valid ones).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TINY_MODEL = "tiny"
+
+
+@dataclass
+class DataConfig:
+    source: str = "sample"
+    revision: str | None = None
+    eval_fraction: float = 0.25
+    split_seed: int = 0
+    system_prompt: str | None = None
+    train_limit: int | None = None
+
+
+@dataclass
+class ModelConfig:
+    # "tiny" builds the offline SmolVLM-architecture model; otherwise a hub id or a local path.
+    name_or_path: str = TINY_MODEL
+    tiny_seed: int = 0
+    tiny_warmup_steps: int = 0
+
+
+@dataclass
+class RewardConfig:
+    # None: the domain policy decides the tiers; a list overrides it for every domain (ablations).
+    tiers: list[str] | None = None
+    format_weight: float = 0.2
+    accuracy_weight: float = 1.0
+
+
+@dataclass
+class LoraConfig:
+    enabled: bool = False
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: list[str] | str = "all-linear"
+
+
+@dataclass
+class EvalConfig:
+    enabled: bool = True
+    limit: int | None = None
+    batch_size: int = 8
+    backend: str = "hf"
+    max_images: int = 4
+    # prompts from the train split on which the mean GRPO reward is measured before and after training
+    probe_prompts: int = 16
+    gen_kwargs: dict[str, Any] = field(default_factory=lambda: {"max_gen_toks": 64, "do_sample": False})
+
+
+@dataclass
+class TrackingConfig:
+    uri: str | None = None
+    experiment: str = "open-mm-rl"
+    fallback: str | None = None
+
+
+@dataclass
+class LoggingConfig:
+    completions_every: int = 5
+    completions_per_log: int = 8
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    output_dir: str = "runs/experiment"
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    rewards: RewardConfig = field(default_factory=RewardConfig)
+    grpo: dict[str, Any] = field(default_factory=dict)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.pop("source_path", None)
+        return data
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+_SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "rewards": RewardConfig,
+    "lora": LoraConfig,
+    "eval": EvalConfig,
+    "tracking": TrackingConfig,
+    "logging": LoggingConfig,
+}
+
+
+class ConfigError(ValueError):
+    """The experiment file names a field that does not exist or gives it the wrong shape."""
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
+    valid = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - valid
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; valid: {sorted(valid)}")
+    return cls(**values)
+
+
+def config_from_dict(raw: dict[str, Any], *, source_path: str | None = None) -> ExperimentConfig:
+    raw = dict(raw or {})
+    kwargs: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        if name in raw:
+            kwargs[name] = _build(cls, raw.pop(name) or {}, name)
+    grpo = raw.pop("grpo", {}) or {}
+    validate_grpo_fields(grpo)
+    kwargs["grpo"] = grpo
+    top = {f.name for f in dataclasses.fields(ExperimentConfig)} - set(_SECTIONS) - {"grpo", "source_path"}
+    unknown = set(raw) - top
+    if unknown:
+        raise ConfigError(f"unknown top-level field(s) {sorted(unknown)}; valid: {sorted(top | set(_SECTIONS) | {'grpo'})}")
+    kwargs.update(raw)
+    return ExperimentConfig(**kwargs, source_path=source_path)
+
+
+def validate_grpo_fields(grpo: dict[str, Any]) -> None:
+    from trl import GRPOConfig
+
+    valid = {f.name for f in dataclasses.fields(GRPOConfig)}
+    unknown = set(grpo) - valid
+    if unknown:
+        raise ConfigError(f"grpo: {sorted(unknown)} are not GRPOConfig fields (trl {__import__('trl').__version__})")
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
+    """Read an experiment YAML; `overrides` use dotted keys (`grpo.max_steps: 2`) for CLI tweaks and tests."""
+    path = Path(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return config_from_dict(raw, source_path=str(path))
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`grpo.max_steps=3` -> ("grpo.max_steps", 3): values parsed as YAML scalars."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like section.field=value")
+    key, value = text.split("=", 1)
+    return key.strip(), yaml.safe_load(value)

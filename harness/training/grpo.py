@@ -1,0 +1,140 @@
+"""GRPO training with a stock `trl.GRPOTrainer` on the GRPO export.
+
+Our job here is wiring, not re-implementing: the export's lazy loader supplies prompts and disk images, the
+`rewards` library supplies the reward functions, and the experiment YAML's `grpo:` section becomes the
+`GRPOConfig`. Defaults are chosen for the machine actually present (CPU: fp32, no gradient checkpointing).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harness.training.config import TINY_MODEL, ExperimentConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    checkpoint_dir: Path
+    global_step: int
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+    train_ids: list[str] = field(default_factory=list)
+
+
+def resolve_model(cfg: ExperimentConfig) -> str:
+    """Hub id or path of the starting model; "tiny" builds (or reuses) the offline demo model."""
+    if cfg.model.name_or_path == TINY_MODEL:
+        from harness.models import build_tiny_vlm
+
+        return str(build_tiny_vlm(seed=cfg.model.tiny_seed, warmup_steps=cfg.model.tiny_warmup_steps))
+    return cfg.model.name_or_path
+
+
+def grpo_args(cfg: ExperimentConfig, checkpoint_dir: Path):
+    """GRPOConfig from the YAML section, over defaults that fit this device."""
+    from trl import GRPOConfig
+
+    cuda = torch.cuda.is_available()
+    defaults: dict[str, Any] = {
+        "output_dir": str(checkpoint_dir),
+        "seed": cfg.seed,
+        "report_to": "none",  # our MLflow callback logs TRL's metrics plus tier and I/O metrics
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 10,
+        "use_cpu": not cuda,
+        "bf16": bool(cuda and torch.cuda.is_bf16_supported()),
+        "gradient_checkpointing": cuda,
+        "reward_weights": [cfg.rewards.accuracy_weight, cfg.rewards.format_weight],
+        "dataloader_num_workers": 0,
+        "disable_tqdm": True,
+    }
+    values = {**defaults, **cfg.grpo}
+    values["output_dir"] = str(checkpoint_dir)
+    return GRPOConfig(**values)
+
+
+def build_reward_funcs(cfg: ExperimentConfig) -> list:
+    """Accuracy (tier cascade under the domain policy, or fixed tiers for ablations) and format rewards."""
+    import rewards
+
+    accuracy = rewards.make_reward_func(tiers=cfg.rewards.tiers)
+    fmt = rewards.make_format_reward()
+    return [accuracy, fmt]
+
+
+def last_checkpoint(checkpoint_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not checkpoint_dir.is_dir():
+        return None
+    return get_last_checkpoint(str(checkpoint_dir))
+
+
+def train(
+    cfg: ExperimentConfig,
+    data_dir: str | os.PathLike,
+    *,
+    model: str | None = None,
+    callbacks: list | None = None,
+    reward_funcs: list | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Run GRPO on `data_dir/train.jsonl` (the export); save the final model next to the checkpoints."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import GRPOTrainer
+
+    from harness.grpo_data import load_grpo_dataset
+
+    out = Path(cfg.output_dir)
+    checkpoint_dir = out / "checkpoints"
+    model_path = model or resolve_model(cfg)
+    train_ds = load_grpo_dataset(data_dir, "train")
+    if cfg.data.train_limit:
+        train_ds = train_ds.select(range(min(cfg.data.train_limit, len(train_ds))))
+    args = grpo_args(cfg, checkpoint_dir)
+    processor = AutoProcessor.from_pretrained(model_path)
+    peft_config = None
+    if cfg.lora.enabled:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(
+            r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+            target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM",
+        )
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    policy = AutoModelForImageTextToText.from_pretrained(model_path, dtype=dtype)
+    # With beta > 0 TRL rebuilds the reference model from this name: it must point at the saved directory.
+    policy.config._name_or_path = model_path
+    trainer = GRPOTrainer(
+        model=policy,
+        reward_funcs=reward_funcs or build_reward_funcs(cfg),
+        args=args,
+        train_dataset=train_ds,
+        processing_class=processor,
+        callbacks=callbacks or [],
+        peft_config=peft_config,
+    )
+    resume_from = last_checkpoint(checkpoint_dir) if resume else None
+    if resume and resume_from is None:
+        log.warning("--resume given but no checkpoint under %s; starting from step 0", checkpoint_dir)
+    trainer.train(resume_from_checkpoint=resume_from)
+    final_dir = out / "final"
+    if trainer.accelerator.is_main_process:
+        trainer.save_model(str(final_dir))
+        processor.save_pretrained(str(final_dir))
+    return TrainResult(
+        model_dir=final_dir,
+        checkpoint_dir=checkpoint_dir,
+        global_step=trainer.state.global_step,
+        log_history=list(trainer.state.log_history),
+        train_ids=list(train_ds["id"]) if "id" in train_ds.column_names else [],
+    )
