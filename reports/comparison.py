@@ -55,9 +55,9 @@ def comparison_rows(baseline: dict[str, Any], trained: dict[str, Any]) -> list[d
 
 
 def tier_rows(baseline: dict[str, Any], trained: dict[str, Any]) -> list[dict[str, Any]]:
-    b, a = baseline.get("overall", {}), trained.get("overall", {})
-    tiers = sorted({k for k in list(b) + list(a) if k.startswith("acc_") and not k.endswith("stderr")})
-    return [{"tier": t[len("acc_"):], "baseline": b.get(t), "trained": a.get(t)} for t in tiers]
+    b = baseline.get("overall", {}).get("tier_rates", {}) or {}
+    a = trained.get("overall", {}).get("tier_rates", {}) or {}
+    return [{"tier": t, "baseline": b.get(t), "trained": a.get(t)} for t in sorted(set(b) | set(a))]
 
 
 def _accuracy_chart(rows: list[dict[str, Any]]) -> bytes:

@@ -1,0 +1,155 @@
+"""`mmrl eda SOURCE`: will this data make a model converge or collapse? Numbers, charts and an HTML report."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+log = logging.getLogger(__name__)
+console = Console()
+
+TINY_TOKENIZER = "tiny"
+DEFAULT_OUT = Path("eda")
+SOURCE_HELP = (
+    "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) or a local parquet/jsonl/arrow "
+    "file or folder."
+)
+
+
+def resolve_token_counter(spec: str | None = TINY_TOKENIZER) -> tuple[Any, str | None]:
+    """(TokenCounter or None, why not) for `--tokenizer`: "tiny" = the offline tiny VLM, else a hub id or path.
+
+    Prompts are built like the evaluation task builds them (`tasks.open_mm_rl.utils.build_prompt_text`:
+    images, question, boxed-answer instruction) inside the model's chat template, so the counts are the
+    context the model will actually get. Never raises: a tokenizer that cannot load costs the token tables,
+    not the analysis.
+    """
+    from harness.eda import load_token_counter
+
+    if spec is None:
+        return None, "disabled with --no-tokens"
+    try:
+        from tasks.open_mm_rl.utils import build_prompt_text
+    except Exception as exc:  # noqa: BLE001 - the task package is optional here; count images + question
+        log.warning("evaluation prompt builder unavailable (%s); counting images + question only", exc)
+        build_prompt_text = None
+    path = spec
+    if spec == TINY_TOKENIZER:
+        try:
+            from harness.models import build_tiny_vlm
+
+            path = str(build_tiny_vlm())
+        except Exception as exc:  # noqa: BLE001 - any build failure only costs the token tables
+            return None, f"could not build the offline tiny model's tokenizer: {type(exc).__name__}: {exc}"
+    counter, why = load_token_counter(path, prompt_builder=build_prompt_text)
+    if counter is not None and spec == TINY_TOKENIZER:
+        counter.info = dataclasses.replace(counter.info, name=f"tiny VLM ({path})")
+    return counter, why
+
+
+def _print_summary(summary: dict[str, Any], out: Path, report_html: Path) -> None:
+    ds = summary["dataset"]
+    console.print(f"[bold]EDA of {ds['source']}[/bold]: {ds['n_examples']} examples, {ds['n_images']} images, "
+                  f"{ds['n_sub_domains']} sub-domains")
+    table = Table()
+    for col, justify in (("domain", "left"), ("examples", "right"), ("share", "right")):
+        table.add_column(col, justify=justify)
+    for row in summary["domains"]:
+        flag = row["domain"] in summary["flags"]["imbalanced_domains"]
+        share = f"{row['share']:.1%}"
+        table.add_row(row["domain"], str(row["count"]), f"[yellow]{share}[/yellow]" if flag else share)
+    console.print(table)
+    ctx = summary["context_window"]
+    if ctx["available"]:
+        p = ctx["prompt_tokens"]
+        console.print(
+            f"prompt tokens p50/p90/p99/max: {p['p50']} / {p['p90']} / {p['p99']} / {p['max']} "
+            f"(tokenizer {summary['tokenizer']['name']}); suggested max length {ctx['suggested_max_length']}"
+        )
+    else:
+        console.print(f"[yellow]token statistics unavailable:[/yellow] {ctx['reason']}")
+    colors = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in summary["findings"]:
+        console.print(f"[{colors.get(f['level'], 'white')}]{f['level']}[/]: {f['message']}")
+    if not summary["findings"]:
+        console.print("[green]no findings[/green]")
+    console.print(f"summary: {out / 'summary.json'}\nreport:  {report_html}")
+
+
+def eda(
+    source: str = typer.Argument("sample", help=SOURCE_HELP),
+    tokenizer: str = typer.Option(
+        TINY_TOKENIZER, "--tokenizer", "-t",
+        help="Model whose tokenizer/processor counts tokens: 'tiny' (offline tiny VLM, default), a hub id such as "
+        "HuggingFaceTB/SmolVLM-256M-Instruct, or a local path. If it cannot load, token stats are skipped.",
+    ),
+    no_tokens: bool = typer.Option(False, "--no-tokens", help="Skip token statistics (characters only)."),
+    out: Path = typer.Option(  # noqa: B008 - typer's documented pattern
+        DEFAULT_OUT, "--out", "-o", help="Output folder (summary.json, charts/, tables/, report.html)."
+    ),
+    split: str = typer.Option("train", help="Split to load."),
+    revision: str = typer.Option(None, help="Hub revision (commit, tag or branch) to pin."),
+    max_domain_share: float = typer.Option(0.4, min=0.0, max=1.0, help="Flag a domain holding more than this share."),
+    min_subdomain_examples: int = typer.Option(5, min=1, help="Flag a sub-domain with fewer examples than this."),
+    batch_size: int = typer.Option(32, min=1, help="Rows per streamed batch (bounds memory)."),
+    mlflow: bool = typer.Option(False, "--mlflow", help="Log numbers as params/metrics and the report as artifacts."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
+    experiment: str = typer.Option(None, "--experiment", help="MLflow experiment (default: open-mm-rl)."),
+    run_name: str = typer.Option(None, "--run-name", help="MLflow run name (default: eda-<source>)."),
+) -> None:
+    """Analyse SOURCE before training: domain balance, lengths in characters and in the target model's tokens
+    (image tokens included: the context window you need), image formats and sizes, answer types, duplicates,
+    corrupt images and missing answers. Writes OUT/summary.json, OUT/charts/*.png, OUT/tables/*.csv and a
+    self-contained OUT/report.html."""
+    from tqdm import tqdm
+
+    from harness.data import load_dataset
+    from harness.data.errors import DataError
+    from harness.eda import run_eda
+    from reports.eda import write_eda_report
+
+    try:
+        dataset = load_dataset(source, split=split, revision=revision)
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    counter, why = resolve_token_counter(None if no_tokens else tokenizer)
+    if counter is None:
+        console.print(f"[yellow]continuing without token statistics:[/yellow] {why}")
+
+    def analyse() -> None:
+        with tqdm(total=len(dataset), unit="row", desc="eda") as bar:
+            result = run_eda(
+                dataset, out, counter, max_domain_share=max_domain_share,
+                min_subdomain_examples=min_subdomain_examples, batch_size=batch_size, source_name=source,
+                tokenizer_note=why, progress=bar.update,
+            )
+        report = write_eda_report(result)
+        if mlflow:
+            from reports.eda import log_eda_to_mlflow
+
+            log_eda_to_mlflow(result, report)
+        _print_summary(result.summary, out, report.html)
+
+    if not mlflow:
+        analyse()
+        return
+    from harness.tracking import TrackingUnavailableError, mlflow_run
+
+    try:
+        with mlflow_run(run_name or f"eda-{Path(source).name}", experiment=experiment, tracking_uri=tracking_uri,
+                        tags={"mmrl.kind": "eda", "mmrl.source": source}):
+            analyse()
+    except TrackingUnavailableError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="eda")(eda)

@@ -1,0 +1,83 @@
+"""`mmrl export`: write a source as GRPO training files (TRL JSONL or verl parquet) with images on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+SOURCE_HELP = (
+    "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) or a local "
+    "parquet/jsonl/arrow file or folder."
+)
+
+
+def export(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Export directory: <split>.jsonl|parquet, images/, manifest.json.")
+    ],
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)] = "sample",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f",
+            help="'trl': JSONL with image paths for TRL's GRPOTrainer; "
+            "'verl': parquet in the verl/EasyR1 geo3k schema.",
+        ),
+    ] = "trl",
+    split: Annotated[
+        str, typer.Option("--split", help="Side of the deterministic train/eval split to write: train, eval or all.")
+    ] = "all",
+    eval_fraction: Annotated[float, typer.Option(help="Share of every domain held out for eval.")] = 0.25,
+    seed: Annotated[int, typer.Option(help="Seed of the hash-based split (same seed, same split).")] = 0,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="Optional system message prepended to every prompt.")
+    ] = None,
+    prompt_template: Annotated[
+        str | None,
+        typer.Option(
+            help="User text template containing {question}; the default asks for step-by-step reasoning "
+            "and a final answer in \\boxed{}."
+        ),
+    ] = None,
+    revision: Annotated[str | None, typer.Option(help="Hub revision (commit, tag or branch) to pin.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows read per batch (bounds memory).")] = 64,
+) -> None:
+    """Export SOURCE for GRPO: <split> files, a content-addressed images/ folder, rejected.jsonl and manifest.json.
+
+    Deterministic (same input, byte-identical output) and streaming. Resumable: rerun the same command after an interruption; images already written are reused, and manifest.json appears only when everything is done.
+    """
+    from tqdm import tqdm
+
+    from harness.data.errors import DataError
+    from harness.grpo_data import export_grpo
+
+    try:
+        with tqdm(unit="row", desc=f"exporting ({fmt})") as bar:
+            result = export_grpo(
+                source,
+                out,
+                fmt=fmt,
+                splits=split,
+                eval_fraction=eval_fraction,
+                seed=seed,
+                system_prompt=system_prompt,
+                prompt_template=prompt_template,
+                revision=revision,
+                batch_size=batch_size,
+                on_row=bar.update,
+            )
+    except (DataError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print_json(data=result.summary())
+    if result.rejected:
+        console.print(f"[yellow]{len(result.rejected)} rows rejected; see {out / 'rejected.jsonl'}[/yellow]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="export")(export)
