@@ -74,26 +74,19 @@ class Pipeline:
         return {"data_dir": str(data_dir), "fingerprint": manifest.get("fingerprint")}
 
     def stage_eda(self) -> dict[str, Any]:
-        from harness.eda import run_eda
-
-        eda_dir = self.out / "eda"
-        result = run_eda(self.cfg.data.source, eda_dir, processor=self._processor())
-        report = getattr(result, "report_path", None) or next(eda_dir.glob("*.html"), None)
-        if report:
-            mlflow.log_artifact(str(report), artifact_path="eda")
-        summary = eda_dir / "summary.json"
-        if summary.exists():
-            mlflow.log_artifact(str(summary), artifact_path="eda")
-        return {"eda_dir": str(eda_dir), "report": str(report) if report else None}
-
-    def _processor(self) -> Any:
-        from transformers import AutoProcessor
+        from harness.eda import load_token_counter, run_eda
+        from reports.eda import log_eda_to_mlflow, write_eda_report
 
         try:
-            return AutoProcessor.from_pretrained(self.model_path())
-        except Exception as exc:  # EDA still reports character statistics without a tokenizer
-            log.warning("no processor for token statistics: %s", exc)
-            return None
+            from tasks.open_mm_rl.utils import build_prompt_text  # count the prompt the evaluation really sends
+        except ImportError:
+            build_prompt_text = None
+        counter, why = load_token_counter(self.model_path(), prompt_builder=build_prompt_text)
+        eda_dir = self.out / "eda"
+        result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why)
+        report = write_eda_report(result)
+        log_eda_to_mlflow(result, report)
+        return {"eda_dir": str(eda_dir), "report": str(report.html), "findings": len(result.findings)}
 
     def model_path(self) -> str:
         if self._model_path is None:
@@ -105,8 +98,7 @@ class Pipeline:
     def _evaluate(self, model: str, name: str) -> dict[str, Any]:
         from harness.evaluation import run_eval
         from harness.evaluation.mlflow_log import eval_params, log_eval_artifacts, log_eval_metrics
-        from harness.grpo_data import load_grpo_dataset
-        from harness.training.grpo import build_reward_funcs
+        from harness.training.grpo import build_reward_funcs, training_dataset
         from harness.training.probe import probe_mean_reward
 
         e = self.cfg.eval
@@ -126,8 +118,9 @@ class Pipeline:
         data_dir = Path(self.state.completed["data"]["data_dir"])
         weights = [self.cfg.rewards.accuracy_weight, self.cfg.rewards.format_weight]
         probe = probe_mean_reward(
-            model, load_grpo_dataset(data_dir, "train"), build_reward_funcs(self.cfg), weights,
-            limit=e.probe_prompts,
+            model, training_dataset(self.cfg, data_dir, self.model_path()), build_reward_funcs(self.cfg), weights,
+            limit=e.probe_prompts, samples_per_prompt=e.probe_samples,
+            temperature=float(self.cfg.grpo.get("temperature", 1.0)), seed=self.cfg.seed,
             max_new_tokens=int(self.cfg.grpo.get("max_completion_length", 64)),
         )
         log_metrics_safe(probe.metrics("train_prompts/"))
@@ -188,9 +181,9 @@ class Pipeline:
                 if stage not in stages:
                     continue
                 if stage in self.state.completed:
-                    self.say(f"[skip] {stage} (done)")
+                    self.say(f"skip {stage} (done)")
                     continue
-                self.say(f"[stage] {stage}")
+                self.say(f"stage {stage}")
                 with mlflow.start_run(run_name=stage, nested=True, tags={"mmrl.kind": stage, "mmrl.stage": stage}):
                     outputs = getattr(self, f"stage_{stage}")()
                 self.state.completed[stage] = outputs

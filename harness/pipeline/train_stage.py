@@ -18,18 +18,20 @@ def export_data(cfg: ExperimentConfig, data_dir: Path) -> dict[str, Any]:
     """GRPO export of both sides of the split (idempotent: unchanged input gives byte-identical files)."""
     from harness.grpo_data import export_grpo
 
-    result = export_grpo(
-        cfg.data.source, data_dir, fmt="trl", splits=("train", "eval"),
+    from harness.grpo_data import read_manifest
+
+    export_grpo(
+        cfg.data.source, data_dir, fmt="trl", splits=("train", "eval"), revision=cfg.data.revision,
         eval_fraction=cfg.data.eval_fraction, seed=cfg.data.split_seed, system_prompt=cfg.data.system_prompt,
     )
-    return result.manifest if hasattr(result, "manifest") else {}
+    return read_manifest(data_dir)
 
 
 def run_training(
     cfg: ExperimentConfig, data_dir: Path, *, model: str | None = None, resume: bool = False
 ) -> TrainResult:
     """Train inside the caller's active MLflow run (if any)."""
-    from harness.grpo_data import io_stats as loader_io_stats
+    from harness.grpo_data import get_io_stats
 
     recorder = CompletionRecorder(maxlen=cfg.logging.completions_per_log, tiers=cfg.rewards.tiers)
     accuracy, fmt = build_reward_funcs(cfg)
@@ -37,7 +39,7 @@ def run_training(
     reward_stats = {getattr(f, "__name__", f"reward{i}"): getattr(f, "stats", None) for i, f in enumerate(funcs)}
     callback = MlflowGRPOCallback(
         reward_stats={k: v for k, v in reward_stats.items() if v is not None},
-        io_stats=loader_io_stats(),
+        io_stats=get_io_stats(),
         completion_samples=recorder.samples,
         completions_every=cfg.logging.completions_every,
     )

@@ -8,6 +8,7 @@ completion buffer) without importing their modules, so tracking stays downstream
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
@@ -25,26 +26,34 @@ log = logging.getLogger(__name__)
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
+    """Counters as a flat dict, whatever shape the owner keeps them in (dict, dataclass, object with snapshot())."""
     if obj is None:
         return {}
     snap = getattr(obj, "snapshot", None)
-    if callable(snap):
-        value = snap()
-        return dict(value) if isinstance(value, dict) else dict(vars(value)) if hasattr(value, "__dict__") else {}
-    return dict(obj) if isinstance(obj, dict) else {}
+    value = snap() if callable(snap) else obj
+    if isinstance(value, dict):
+        return dict(value)
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if hasattr(value, "_asdict"):
+        return dict(value._asdict())
+    return dict(vars(value)) if hasattr(value, "__dict__") else {}
 
 
 def tier_rates(stats: dict[str, Any]) -> dict[str, float]:
-    """Per-tier share of scored completions, from hit counters shaped like {"total": n, "tiers": {name: hits}}."""
-    tiers = stats.get("tiers") or stats.get("by_tier") or {}
-    total = stats.get("total") or stats.get("scored") or 0
+    """Share of scored completions per deciding tier and per failure reason.
+
+    Counters look like {"total": n, "correct": k, "tier/<name>": hits, "reason/<why>": count}.
+    """
+    total = stats.get("total") or 0
     out: dict[str, float] = {}
-    if total:
-        for name, hits in tiers.items():
-            out[f"tier_hit_rate/{name}"] = hits / total
-        for key in ("correct", "answer_found", "no_answer", "timeouts", "errors", "gold_unparseable"):
-            if key in stats and isinstance(stats[key], (int, float)):
-                out[f"tier_hit_rate/_{key}"] = stats[key] / total
+    if not total:
+        return out
+    for key, value in stats.items():
+        if not isinstance(value, (int, float)) or key == "total":
+            continue
+        if key.startswith(("tier/", "reason/")) or key in ("correct", "answer_found"):
+            out[key] = value / total
     return out
 
 
@@ -89,7 +98,7 @@ class MlflowGRPOCallback(TrainerCallback):
             current = _snapshot(stats_obj)
             delta = self._delta(current, self._last_tiers.get(name, {}))
             self._last_tiers[name] = current
-            metrics.update({f"{k.replace('tier_hit_rate', f'tier_hit_rate/{name}', 1)}": v for k, v in tier_rates(delta).items()})
+            metrics.update({f"hits/{name}/{key}": rate for key, rate in tier_rates(delta).items()})
         metrics.update(self._io_metrics())
         log_metrics_safe(metrics, step=step)
 
@@ -112,12 +121,12 @@ class MlflowGRPOCallback(TrainerCallback):
         current = _snapshot(self.io_stats)
         if not current:
             return {}
-        images = current.get("images", 0) - self._last_io.get("images", 0)
-        seconds = current.get("seconds", 0.0) - self._last_io.get("seconds", 0.0)
-        nbytes = current.get("bytes", 0) - self._last_io.get("bytes", 0)
+        delta = self._delta(current, self._last_io)
         self._last_io = current
+        images, seconds = delta.get("images", 0), delta.get("seconds", 0.0)
         step_seconds, self._step_seconds = self._step_seconds, 0.0
-        out = {"io/images": float(images), "io/bytes_read": float(nbytes), "io/load_seconds": seconds}
+        out = {"io/images": float(images), "io/bytes_read": float(delta.get("bytes_read", 0)),
+               "io/load_seconds": float(seconds)}
         if seconds > 0:
             out["io/images_per_s"] = images / seconds
         if step_seconds > 0:

@@ -27,6 +27,8 @@ class DataConfig:
     split_seed: int = 0
     system_prompt: str | None = None
     train_limit: int | None = None
+    # "all": every train-split prompt; "warmup": only those the tiny model was warmed up on (demo)
+    train_subset: str = "all"
 
 
 @dataclass
@@ -63,6 +65,7 @@ class EvalConfig:
     max_images: int = 4
     # prompts from the train split on which the mean GRPO reward is measured before and after training
     probe_prompts: int = 16
+    probe_samples: int = 4
     gen_kwargs: dict[str, Any] = field(default_factory=lambda: {"max_gen_toks": 64, "do_sample": False})
 
 

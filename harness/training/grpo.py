@@ -71,6 +71,30 @@ def build_reward_funcs(cfg: ExperimentConfig) -> list:
     return [accuracy, fmt]
 
 
+def training_dataset(cfg: ExperimentConfig, data_dir: str | os.PathLike, model_path: str):
+    """The GRPO prompts: the export's train split, optionally narrowed to the warm-up examples and capped.
+
+    `data.train_subset: warmup` keeps only the prompts the tiny model was warmed up on: a ~1M-parameter model
+    cannot solve unseen problems, so GRPO on the demo can only sharpen answers the warm-up half-learned.
+    """
+    from harness.grpo_data import load_grpo_dataset
+
+    ds = load_grpo_dataset(data_dir, "train")
+    if cfg.data.train_subset == "warmup":
+        from harness.models import read_build_info
+
+        info = read_build_info(model_path) or {}
+        keep = set((info.get("warmup") or {}).get("example_ids") or [])
+        if not keep:
+            raise ValueError(f"data.train_subset=warmup but {model_path} records no warm-up examples")
+        ds = ds.select([i for i, row_id in enumerate(ds["id"]) if row_id in keep])
+    elif cfg.data.train_subset not in (None, "all"):
+        raise ValueError(f"data.train_subset must be 'all' or 'warmup', got {cfg.data.train_subset!r}")
+    if cfg.data.train_limit:
+        ds = ds.select(range(min(cfg.data.train_limit, len(ds))))
+    return ds
+
+
 def last_checkpoint(checkpoint_dir: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -92,14 +116,10 @@ def train(
     from transformers import AutoModelForImageTextToText, AutoProcessor
     from trl import GRPOTrainer
 
-    from harness.grpo_data import load_grpo_dataset
-
     out = Path(cfg.output_dir)
     checkpoint_dir = out / "checkpoints"
     model_path = model or resolve_model(cfg)
-    train_ds = load_grpo_dataset(data_dir, "train")
-    if cfg.data.train_limit:
-        train_ds = train_ds.select(range(min(cfg.data.train_limit, len(train_ds))))
+    train_ds = training_dataset(cfg, data_dir, model_path)
     args = grpo_args(cfg, checkpoint_dir)
     processor = AutoProcessor.from_pretrained(model_path)
     peft_config = None

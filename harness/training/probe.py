@@ -36,7 +36,14 @@ def probe_mean_reward(
     limit: int = 16,
     max_new_tokens: int = 64,
     batch_size: int = 4,
+    samples_per_prompt: int = 4,
+    temperature: float = 1.0,
+    seed: int = 0,
 ) -> RewardProbe:
+    """Expected reward under the model's own sampling (what GRPO maximises), estimated with a fixed seed.
+
+    `temperature=0` switches to greedy decoding (one sample per prompt).
+    """
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     processor = AutoProcessor.from_pretrained(model_path)
@@ -45,14 +52,19 @@ def probe_mean_reward(
     tokenizer.padding_side = "left"
     image_token_id = getattr(model.config, "image_token_id", None)
     rows = [dataset[i] for i in range(min(limit, len(dataset)))]
+    greedy = temperature <= 0
+    repeats = 1 if greedy else max(1, samples_per_prompt)
+    rows = [row for row in rows for _ in range(repeats)]
+    torch.manual_seed(seed)
     completions: list[str] = []
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
         texts = [processor.apply_chat_template(r["prompt"], add_generation_prompt=True) for r in batch]
         images = [r["images"] for r in batch]
         inputs = processor(text=texts, images=images, return_tensors="pt", padding=True)
+        sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature, "top_k": 0}
         out = model.generate(
-            **inputs, max_new_tokens=max_new_tokens, do_sample=False,
+            **inputs, max_new_tokens=max_new_tokens, **sampling,
             suppress_tokens=[image_token_id] if image_token_id is not None else None,
         )
         new_tokens = out[:, inputs["input_ids"].shape[1]:]
