@@ -1,0 +1,29 @@
+"""Models the harness can build offline: a tiny SmolVLM-architecture VLM for tests, demos and CI."""
+
+from harness.models.chat_template import SMOLVLM_CHAT_TEMPLATE, user_content
+from harness.models.tiny_vlm import (
+    DEMO_WARMUP_STEPS,
+    TinyVLMSpec,
+    build_model,
+    build_processor,
+    build_tiny_vlm,
+    read_build_info,
+)
+from harness.models.tokenizer import train_tokenizer
+from harness.models.warmup import WarmupReport, boxed_target, prompt_messages, supervised_warmup
+
+__all__ = [
+    "DEMO_WARMUP_STEPS",
+    "SMOLVLM_CHAT_TEMPLATE",
+    "TinyVLMSpec",
+    "WarmupReport",
+    "boxed_target",
+    "build_model",
+    "build_processor",
+    "build_tiny_vlm",
+    "prompt_messages",
+    "read_build_info",
+    "supervised_warmup",
+    "train_tokenizer",
+    "user_content",
+]
