@@ -1,0 +1,336 @@
+"""Mathematical equality of two parsed answers (SymPy objects).
+
+Used by the ``latex`` and ``symbolic`` tiers inside the sandbox worker. Rules:
+
+* rationals compare exactly; a side containing a Float (a decimal the author
+  wrote) compares with a relative tolerance; other constants (``\\sqrt2/2`` vs
+  ``1/\\sqrt2``) are evaluated to 30 digits and must agree to 1e-12 relative —
+  never "round both to 6 places", which makes ``1/2^{99}`` equal ``1/2^{98}``;
+* tuples are ordered, sets (``\\{…\\}``, bare lists) are order-free, intervals
+  must agree on endpoints and on open/closed ends; an open interval ``(a, b)``
+  and a 2-tuple ``(a, b)`` are the same text and compare element-wise;
+* equations: the same equation up to a non-zero factor, or ``y = f`` against
+  ``f`` when one side is a single-variable assignment;
+* expressions with variables: evaluation at random exact rational points (30
+  digits). A counterexample proves "not equal"; agreement at every point where
+  both sides are defined (at least 4) is accepted as equal; with fewer defined
+  points ``simplify(a - b) == 0`` decides. This is the issue's "simplify with a
+  random-point fallback" reordered for speed: simplify never turns a numeric
+  counterexample into equality, and a simplify failure on equal expressions is
+  exactly when the fallback answers, so only the cost differs (simplify is
+  10-100 ms; the points are ~1 ms).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import zlib
+
+import mpmath
+import sympy
+from sympy import Basic
+
+from .tiers.base import Equal, Match, NotEqual, Undecided, short
+
+TIGHT_REL_TOL = 1e-12
+POSITIVE_POINTS = 4
+NEGATIVE_POINTS = 2
+MIN_AGREEING_POINTS = 4
+_CONSTANT_SYMBOLS = {sympy.Symbol("e"): sympy.E, sympy.Symbol("i"): sympy.I}
+
+
+def prepare(expr: Basic) -> Basic:
+    """Evaluate held operations; read a free ``e`` as Euler's number and ``i`` as the imaginary unit.
+
+    Both sides get the same reading, so this only matters for identities like
+    ``e^{i\\pi} = -1``; in final answers ``e`` and ``i`` are almost never variables.
+    """
+    if isinstance(expr, sympy.MatrixBase):
+        return expr
+    with contextlib.suppress(Exception):  # doit on odd objects is best effort
+        expr = expr.doit()
+    if isinstance(expr, Basic) and expr.free_symbols & _CONSTANT_SYMBOLS.keys():
+        expr = expr.xreplace(_CONSTANT_SYMBOLS)
+    return expr
+
+
+def equal(a: Basic, b: Basic, rel_tol: float = 1e-6) -> Match:
+    """Compare ``a`` (prediction) with ``b`` (gold)."""
+    return _Comparer(rel_tol).compare(prepare(a), prepare(b))
+
+
+class _Comparer:
+    def __init__(self, rel_tol: float) -> None:
+        self.rel_tol = rel_tol
+
+    def compare(self, a, b) -> Match:
+        if a == b:
+            return Equal("identical")
+        for check in (self._matrices, self._relations, self._intervals, self._containers):
+            result = check(a, b)
+            if result is not None:
+                return result
+        if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
+            return self.expressions(a, b)
+        return NotEqual(f"different kinds: {type(a).__name__} vs {type(b).__name__}")
+
+    # -- structures ----------------------------------------------------------
+    def _matrices(self, a, b) -> Match | None:
+        am, bm = isinstance(a, sympy.MatrixBase), isinstance(b, sympy.MatrixBase)
+        if not (am or bm):
+            return None
+        if am and bm:
+            if a.shape != b.shape:
+                return NotEqual("matrix shapes differ")
+            return self._all_pairs(list(a), list(b))
+        return NotEqual("matrix vs non-matrix")
+
+    def _relations(self, a, b) -> Match | None:
+        ar, br = (
+            isinstance(a, sympy.core.relational.Relational),
+            isinstance(b, sympy.core.relational.Relational),
+        )
+        if not (ar or br):
+            return None
+        if ar and br:
+            if isinstance(a, sympy.Eq) and isinstance(b, sympy.Eq):
+                return self._equations(a, b)
+            if isinstance(a, sympy.Eq) or isinstance(b, sympy.Eq):
+                return NotEqual("equation vs inequality")
+            return self._inequalities(a, b)
+        rel, other = (a, b) if ar else (b, a)
+        if isinstance(other, sympy.Tuple) and len(other) == 2 and not isinstance(rel, sympy.Eq):
+            other = _as_open_interval(other)  # "(2, \\infty)" is written like a pair
+        if isinstance(rel, sympy.Eq) and isinstance(rel.lhs, sympy.Symbol):
+            return self.compare(rel.rhs, other) if ar else self.compare(other, rel.rhs)
+        if not isinstance(rel, sympy.Eq) and isinstance(other, sympy.Set):
+            return self._inequality_vs_set(rel, other)  # x > 2 and (2, oo) name the same set
+        return NotEqual("relation vs value")
+
+    def _equations(self, a: sympy.Eq, b: sympy.Eq) -> Match:
+        if a.lhs == b.lhs:
+            return self.compare(a.rhs, b.rhs)
+        da, db = a.lhs - a.rhs, b.lhs - b.rhs
+        if not (isinstance(da, sympy.Expr) and isinstance(db, sympy.Expr)):
+            return NotEqual("equations of different kinds")
+        if _constant_ratio(da, db, positive=False):
+            return Equal("same equation up to a factor")
+        return NotEqual("different equations")
+
+    def _inequalities(self, a, b) -> Match:
+        ka, kb = _canonical_inequality(a), _canonical_inequality(b)
+        if ka[1] != kb[1]:
+            return NotEqual("strict vs non-strict")
+        if ka[0] == kb[0] or sympy.expand(ka[0] - kb[0]) == 0:
+            return Equal("same inequality")
+        symbols = a.free_symbols | b.free_symbols
+        if len(symbols) == 1:
+            try:
+                sa, sb = a.as_set(), b.as_set()
+            except Exception:  # noqa: BLE001 - as_set raises for non-polynomial cases
+                return Undecided("no_match", "cannot solve inequality")
+            return Equal("same solution set") if sa == sb else NotEqual("different solution sets")
+        if _constant_ratio(ka[0], kb[0], positive=True):
+            return Equal("same inequality up to a positive factor")
+        return NotEqual("different inequalities")
+
+    def _inequality_vs_set(self, rel, other: sympy.Set) -> Match:
+        if len(rel.free_symbols) != 1:
+            return NotEqual("relation vs set")
+        try:
+            solution = _simple_solution_set(rel) or rel.as_set()
+            return (
+                Equal("inequality solution set")
+                if solution == other
+                else NotEqual("different sets")
+            )
+        except Exception:  # noqa: BLE001
+            return Undecided("no_match", "cannot solve inequality")
+
+    def _intervals(self, a, b) -> Match | None:
+        ai, bi = isinstance(a, sympy.Interval), isinstance(b, sympy.Interval)
+        if not (ai or bi):
+            if isinstance(a, sympy.Union) and isinstance(b, sympy.Union):
+                return self._unordered(list(a.args), list(b.args))
+            return None
+        if ai and bi:
+            if (a.left_open, a.right_open) != (b.left_open, b.right_open):
+                return NotEqual("open/closed ends differ")
+            return self._all_pairs([a.start, a.end], [b.start, b.end])
+        interval, other = (a, b) if ai else (b, a)
+        if (
+            isinstance(other, sympy.Tuple)
+            and len(other) == 2
+            and interval.left_open
+            and interval.right_open
+        ):
+            pairs = ([a.start, a.end], list(b)) if ai else (list(a), [b.start, b.end])
+            return self._all_pairs(*pairs)
+        return NotEqual("interval vs other")
+
+    def _containers(self, a, b) -> Match | None:
+        a_set, b_set = isinstance(a, sympy.FiniteSet), isinstance(b, sympy.FiniteSet)
+        a_tup, b_tup = isinstance(a, sympy.Tuple), isinstance(b, sympy.Tuple)
+        if not (a_set or b_set or a_tup or b_tup):
+            return None
+        if a_tup and b_tup:
+            if len(a) != len(b):
+                return NotEqual("tuple lengths differ")
+            return self._all_pairs(list(a), list(b))
+        if (a_set or a_tup) and (b_set or b_tup):
+            return self._unordered(list(a), list(b))  # a set against a written list
+        if a_set and len(a) == 1:
+            return self.compare(next(iter(a)), b)
+        if b_set and len(b) == 1:
+            return self.compare(a, next(iter(b)))
+        return NotEqual("collection vs single value")
+
+    def _all_pairs(self, xs: list, ys: list) -> Match:
+        for x, y in zip(xs, ys):
+            result = self.compare(prepare(x), prepare(y))
+            if not isinstance(result, Equal):
+                return (
+                    result
+                    if isinstance(result, NotEqual)
+                    else Undecided(result.reason, result.detail)
+                )
+        return Equal("element-wise")
+
+    def _unordered(self, xs: list, ys: list) -> Match:
+        if len(xs) != len(ys):
+            return NotEqual(f"{len(xs)} vs {len(ys)} elements")
+        remaining = list(ys)
+        for x in xs:
+            for k, y in enumerate(remaining):
+                if isinstance(self.compare(prepare(x), prepare(y)), Equal):
+                    del remaining[k]
+                    break
+            else:
+                return NotEqual("element without a partner")
+        return Equal("same elements")
+
+    # -- scalar expressions ----------------------------------------------------
+    def expressions(self, a: sympy.Expr, b: sympy.Expr) -> Match:
+        symbols = a.free_symbols | b.free_symbols
+        if not symbols:
+            return self.numbers(a, b)
+        return self._functions(a, b, sorted(symbols, key=str))
+
+    def numbers(self, a: sympy.Expr, b: sympy.Expr) -> Match:
+        if a.is_Rational and b.is_Rational:
+            return Equal("same rational") if a == b else NotEqual(f"{short(a)} != {short(b)}")
+        inexact = a.has(sympy.Float) or b.has(sympy.Float)
+        tol = self.rel_tol if inexact else TIGHT_REL_TOL
+        va, vb = _value(a), _value(b)
+        if va is None or vb is None:
+            return Undecided("no_match", "not a finite number")
+        if _close(va, vb, tol):
+            return Equal("numerically equal")
+        return NotEqual(f"{short(va)} != {short(vb)}")
+
+    def _functions(self, a: sympy.Expr, b: sympy.Expr, symbols: list) -> Match:
+        tol = self.rel_tol if (a.has(sympy.Float) or b.has(sympy.Float)) else TIGHT_REL_TOL
+        valid = 0
+        for k, point in enumerate(_points(symbols, a, b)):
+            if valid >= MIN_AGREEING_POINTS:
+                break
+            subs = dict(zip(symbols, point))
+            ea, eb = a.xreplace(subs), b.xreplace(subs)
+            if ea.is_Rational and eb.is_Rational:  # polynomials and rational functions: exact
+                valid += 1
+                if ea != eb:
+                    return NotEqual(f"differ at {short(subs)}")
+                continue
+            va, vb = _value(ea), _value(eb)
+            if va is None or vb is None:
+                continue
+            if k >= POSITIVE_POINTS and (va.imag != 0 or vb.imag != 0):
+                continue  # negative points only count where both sides stay real
+            valid += 1
+            if not _close(va, vb, tol):
+                return NotEqual(f"differ at {short(subs)}")
+        if valid >= MIN_AGREEING_POINTS:
+            return Equal(f"agree at {valid} random exact points")
+        with contextlib.suppress(Exception):  # simplify can fail on exotic input
+            if sympy.expand(a - b) == 0 or sympy.simplify(a - b) == 0:
+                return Equal("simplify(a - b) == 0")
+        return Undecided(
+            "no_match", f"only {valid} points where both sides are defined; simplify inconclusive"
+        )
+
+
+def _points(symbols: list, a: sympy.Expr, b: sympy.Expr):
+    """Rational evaluation points: 4 positive, 2 negative, seeded by the pair (reproducible,
+    but not a fixed list a policy could learn to fit)."""
+    rng = random.Random(zlib.crc32(f"{short(a, 400)}|{short(b, 400)}".encode()))
+    for k in range(POSITIVE_POINTS + NEGATIVE_POINTS):
+        sign = 1 if k < POSITIVE_POINTS else -1
+        yield tuple(sign * sympy.Rational(rng.randint(11, 97), rng.randint(7, 31)) for _ in symbols)
+
+
+def _simple_solution_set(rel) -> sympy.Set | None:
+    """``x > 2`` → (2, oo) without SymPy's inequality solver (which costs ~20 ms)."""
+    lhs, rhs = rel.lhs, rel.rhs
+    flipped = False
+    if isinstance(rhs, sympy.Symbol) and lhs.is_number:
+        lhs, rhs, flipped = rhs, lhs, True
+    if not (isinstance(lhs, sympy.Symbol) and rhs.is_number and rhs.is_real):
+        return None
+    greater = isinstance(rel, (sympy.StrictGreaterThan, sympy.GreaterThan)) != flipped
+    strict = isinstance(rel, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+    if greater:
+        return sympy.Interval(rhs, sympy.oo, left_open=strict, right_open=True)
+    return sympy.Interval(-sympy.oo, rhs, left_open=True, right_open=strict)
+
+
+def _as_open_interval(pair: sympy.Tuple) -> sympy.Basic:
+    try:
+        return sympy.Interval.open(pair[0], pair[1])
+    except (TypeError, ValueError):
+        return pair
+
+
+def _constant_ratio(x: sympy.Expr, y: sympy.Expr, *, positive: bool) -> bool:
+    """Is ``x = c·y`` for a constant c ≠ 0 (c > 0 when ``positive``)? Cheap checks before simplify."""
+    if y == 0 or x == 0:
+        return False
+    if sympy.expand(x - y) == 0:
+        return True
+    if not positive and sympy.expand(x + y) == 0:
+        return True
+    ratio = sympy.simplify(x / y)
+    if not (ratio.is_number and ratio.is_finite and ratio != 0):
+        return False
+    return bool(ratio.is_positive) if positive else True
+
+
+def _canonical_inequality(rel) -> tuple[sympy.Expr, bool]:
+    """``a < b`` and ``b > a`` both become (b - a, strict): "this is positive"."""
+    strict = isinstance(rel, (sympy.StrictLessThan, sympy.StrictGreaterThan))
+    return rel.gts - rel.lts, strict
+
+
+def _value(expr: sympy.Expr) -> mpmath.mpc | None:
+    """A 30-digit numerical value, or None when undefined, infinite or symbolic."""
+    try:
+        v = sympy.N(expr, 30)
+        if not v.is_number or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+        re_part, im_part = v.as_real_imag()
+        return mpmath.mpc(_mpf(re_part), _mpf(im_part))
+    except Exception:  # noqa: BLE001 - evaluation of odd objects is best effort
+        return None
+
+
+def _mpf(x: sympy.Expr) -> mpmath.mpf:
+    return mpmath.mpf(sympy.Float(x, 30)._mpf_)
+
+
+def _close(x: mpmath.mpc, y: mpmath.mpc, tol: float) -> bool:
+    """Relative closeness at 30-digit precision (no float underflow: 1/2004! != 1/2006!)."""
+    if x == y:
+        return True
+    with mpmath.workdps(30):
+        scale = max(abs(x), abs(y))
+        return abs(x - y) <= tol * scale
