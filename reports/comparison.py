@@ -14,8 +14,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 _env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
@@ -99,7 +99,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return str(int(value)) if value.is_integer() and abs(value) >= 2 else f"{value:.3f}"
     return str(value)
 
 

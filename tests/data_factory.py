@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import datasets
-from datasets import Features, Image as HFImage, List, Value
+from datasets import Features, List, Value
+from datasets import Image as HFImage
 from PIL import Image
 
 OPEN_MM_RL_FEATURES = Features(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datasets
 import pytest
+from data_factory import open_mm_rl_dataset
 from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.data import HUB_DATASET, DataSourceError, load_dataset
-
-from data_factory import open_mm_rl_dataset
 
 
 def test_hub_id_calls_datasets_with_split_and_revision(monkeypatch):

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import datasets
 import pytest
+from data_factory import OPEN_MM_RL_FEATURES, image_dict, open_mm_rl_dataset, open_mm_rl_rows
 
 from harness.data import materialize_images
 from harness.data.images import open_image
 from harness.data.normalize import normalize
-
-from data_factory import OPEN_MM_RL_FEATURES, image_dict, open_mm_rl_dataset, open_mm_rl_rows
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -135,7 +134,7 @@ def test_killed_process_leaves_a_consistent_store_that_resumes(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     killed_count = len(stored_files(store))
-    assert 0 < killed_count
+    assert killed_count > 0
     assert_store_is_consistent(store)
     ds = normalize(open_mm_rl_dataset(400))
     resumed = materialize_images(ds, store)

@@ -6,7 +6,9 @@ import json
 
 import datasets
 import pytest
-from datasets import Features, Image as HFImage, Value
+from data_factory import encoded_image, image_dict, open_mm_rl_dataset
+from datasets import Features, Value
+from datasets import Image as HFImage
 from PIL import Image
 
 from harness.data import (
@@ -19,8 +21,6 @@ from harness.data import (
 from harness.data.images import open_image
 from harness.data.normalize import normalize
 from harness.data.schema import CANONICAL_COLUMNS, normalize_format
-
-from data_factory import encoded_image, image_dict, open_mm_rl_dataset
 
 
 def test_open_mm_rl_columns_map_to_canonical_record():

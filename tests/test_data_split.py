@@ -6,7 +6,8 @@ from collections import Counter
 
 import datasets
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.data import DuplicateIdError, kfold_split, split_dataset
 

@@ -15,7 +15,7 @@ from harness.cli import app
 from harness.training.config import ConfigError, config_from_dict, load_config, parse_override
 from harness.training.grpo import resolve_model
 
-WARMUP = 150  # same build as experiments/demo.yaml, so the cached tiny model is shared
+WARMUP = 200  # same build as experiments/demo.yaml, so the cached tiny model is shared
 
 
 def write_config(path: Path, out: Path, db: str, max_steps: int) -> Path:
@@ -100,7 +100,7 @@ def test_resume_continues_at_the_next_step(trained):
     config = write_config(trained["root"] / "c4.yaml", trained["out"], trained["db"], max_steps=4)
     result = CliRunner().invoke(app, ["train", "--config", str(config), "--resume"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "trained 4 steps" in result.output
+    assert "trained 4 steps" in result.output.replace("\n", " ")
     mlflow.set_tracking_uri(trained["db"])
     runs = mlflow.search_runs(experiment_names=["test-train"], output_format="list", order_by=["start_time DESC"])
     resumed = runs[0]
@@ -108,3 +108,21 @@ def test_resume_continues_at_the_next_step(trained):
     assert steps == [3, 4], "resume must not repeat finished steps"
     state = json.loads((trained["out"] / "checkpoints" / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["global_step"] == 4
+
+
+def test_vllm_with_an_image_model_is_refused_on_a_trl_without_the_6294_fix(monkeypatch):
+    from types import SimpleNamespace
+
+    from harness.training import grpo
+
+    model = resolve_model(config_from_dict({"model": {"name_or_path": "tiny", "tiny_warmup_steps": WARMUP}}))
+    monkeypatch.delenv("MMRL_ALLOW_VLLM_VLM", raising=False)
+    monkeypatch.setattr(grpo, "trl_feeds_vllm_unexpanded_prompts", lambda: False)
+    with pytest.raises(grpo.VLLMPromptExpansionError, match="6294"):
+        grpo.check_vllm_vlm_prompts(SimpleNamespace(use_vllm=True), model)
+    grpo.check_vllm_vlm_prompts(SimpleNamespace(use_vllm=False), model)  # transformers generation is fine
+    monkeypatch.setattr(grpo, "trl_feeds_vllm_unexpanded_prompts", lambda: True)
+    grpo.check_vllm_vlm_prompts(SimpleNamespace(use_vllm=True), model)  # a fixed TRL passes
+    monkeypatch.setattr(grpo, "trl_feeds_vllm_unexpanded_prompts", lambda: False)
+    monkeypatch.setenv("MMRL_ALLOW_VLLM_VLM", "1")
+    grpo.check_vllm_vlm_prompts(SimpleNamespace(use_vllm=True), model)  # explicit override

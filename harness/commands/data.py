@@ -25,9 +25,9 @@ def info(
     """Print rows, columns, detected image columns and the domain mix of SOURCE."""
     from harness.data import fingerprint
     from harness.data.errors import DataError
+    from harness.data.normalize import normalize
     from harness.data.schema import detect_image_columns
     from harness.data.sources import load_raw
-    from harness.data.normalize import normalize
 
     try:
         raw, base_dir = load_raw(source, split=split, revision=revision)

@@ -41,24 +41,41 @@ def train_cmd(
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
 ) -> None:
     """Export the data (images by path) and run TRL's GRPOTrainer, recording every step in MLflow."""
+    import contextlib
+
     import mlflow
+    from accelerate import PartialState
 
     from harness.pipeline.train_stage import export_data, run_training
     from harness.tracking import log_params_safe
     from harness.tracking.provenance import log_provenance
 
     cfg = _config(config, overrides)
-    uri = _tracking(tracking_uri, tracking_fallback, cfg)
+    # Under `accelerate launch` every process runs this: only the main one exports and records to MLflow.
+    import torch
+
+    state = PartialState(cpu=not torch.cuda.is_available())
+    uri = _tracking(tracking_uri, tracking_fallback, cfg) if state.is_main_process else None
     data_dir = Path(cfg.output_dir) / "data"
-    export_data(cfg, data_dir)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(cfg.tracking.experiment)
-    with mlflow.start_run(run_name=f"train-{cfg.name}", tags={"mmrl.kind": "train"}):
-        log_provenance(cfg.to_yaml(), cfg.config_hash(), {"seed": cfg.seed, "name": cfg.name})
-        log_params_safe({f"grpo.{k}": v for k, v in cfg.grpo.items()} | {"model": cfg.model.name_or_path,
-                        "tiers": cfg.rewards.tiers or "policy", "format_weight": cfg.rewards.format_weight})
+    if state.is_main_process:
+        export_data(cfg, data_dir)
+    state.wait_for_everyone()
+    run_context = contextlib.nullcontext()
+    if state.is_main_process:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_experiment(cfg.tracking.experiment)
+        run_context = mlflow.start_run(run_name=f"train-{cfg.name}", tags={"mmrl.kind": "train"})
+    with run_context:
+        if state.is_main_process:
+            log_provenance(cfg.to_yaml(), cfg.config_hash(), {"seed": cfg.seed, "name": cfg.name,
+                                                              "num_processes": state.num_processes})
+            log_params_safe({f"grpo.{k}": v for k, v in cfg.grpo.items()} | {
+                "model": cfg.model.name_or_path, "tiers": cfg.rewards.tiers or "policy",
+                "format_weight": cfg.rewards.format_weight})
         result = run_training(cfg, data_dir, resume=resume)
-    console.print(f"trained {result.global_step} steps; model saved to [bold]{result.model_dir}[/bold]")
+    if state.is_main_process:
+        console.print(f"trained {result.global_step} steps on {state.num_processes} process(es); "
+                      f"model saved to [bold]{result.model_dir}[/bold]")
 
 
 def pipeline_cmd(

@@ -14,7 +14,13 @@ import datasets
 from datasets import Features, List, Value
 
 from harness.data.errors import CorruptImageError
-from harness.data.images import probe_image, read_image_bytes, image_bytes_sha256, store_path, write_once
+from harness.data.images import (
+    image_bytes_sha256,
+    probe_image,
+    read_image_bytes,
+    store_path,
+    write_once,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from datasets import Features, Image, List, Sequence as HFSequence, Value
+from datasets import Features, Image, List, Value
+from datasets import Sequence as HFSequence
 
 # canonical name -> source column names tried in order (the first present wins).
 DEFAULT_COLUMN_MAP: dict[str, tuple[str, ...]] = {
@@ -96,9 +97,7 @@ def _is_image_feature(feature: Any) -> bool:
     if isinstance(feature, Image):
         return True
     inner = getattr(feature, "feature", None)
-    if isinstance(feature, (List, HFSequence)) and isinstance(inner, Image):
-        return True
-    return False
+    return isinstance(feature, (List, HFSequence)) and isinstance(inner, Image)
 
 
 def looks_like_images(value: Any) -> bool:

@@ -17,9 +17,9 @@ from typing import Any
 
 import mlflow
 
-from harness.training.config import ExperimentConfig
 from harness.tracking import log_metrics_safe, log_params_safe, resolve_tracking_uri
 from harness.tracking.provenance import log_provenance
+from harness.training.config import ExperimentConfig
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,9 @@ class Pipeline:
         from reports.eda import log_eda_to_mlflow, write_eda_report
 
         try:
-            from tasks.open_mm_rl.utils import build_prompt_text  # count the prompt the evaluation really sends
+            from tasks.open_mm_rl.utils import (
+                build_prompt_text,  # count the prompt the evaluation really sends
+            )
         except ImportError:
             build_prompt_text = None
         counter, why = load_token_counter(self.model_path(), prompt_builder=build_prompt_text)

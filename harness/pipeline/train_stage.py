@@ -6,19 +6,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from harness.tracking.callback import MlflowGRPOCallback
 from harness.training.config import ExperimentConfig
 from harness.training.grpo import TrainResult, build_reward_funcs, train
 from harness.training.samples import CompletionRecorder
-from harness.tracking.callback import MlflowGRPOCallback
 
 log = logging.getLogger(__name__)
 
 
 def export_data(cfg: ExperimentConfig, data_dir: Path) -> dict[str, Any]:
     """GRPO export of both sides of the split (idempotent: unchanged input gives byte-identical files)."""
-    from harness.grpo_data import export_grpo
-
-    from harness.grpo_data import read_manifest
+    from harness.grpo_data import export_grpo, read_manifest
 
     export_grpo(
         cfg.data.source, data_dir, fmt="trl", splits=("train", "eval"), revision=cfg.data.revision,

@@ -5,6 +5,7 @@ store is in maintenance mode and mlflow-skinny cannot open SQLite; a server URI 
 `MLFLOW_TRACKING_URI` or an explicit argument and is checked *before* any work starts.
 """
 
+from harness.tracking.runs import log_metrics_safe, log_params_safe, metric_key, mlflow_run
 from harness.tracking.store import (
     DEFAULT_EXPERIMENT,
     TrackingUnavailableError,
@@ -12,7 +13,6 @@ from harness.tracking.store import (
     default_tracking_uri,
     resolve_tracking_uri,
 )
-from harness.tracking.runs import log_metrics_safe, log_params_safe, metric_key, mlflow_run
 
 __all__ = [
     "DEFAULT_EXPERIMENT",

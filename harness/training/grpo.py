@@ -62,6 +62,47 @@ def grpo_args(cfg: ExperimentConfig, checkpoint_dir: Path):
     return GRPOConfig(**values)
 
 
+class VLLMPromptExpansionError(RuntimeError):
+    """TRL would send processor-expanded image tokens to vLLM (TRL issue 6294): rollouts come back garbage."""
+
+
+def trl_feeds_vllm_unexpanded_prompts() -> bool:
+    """True when the installed TRL carries the fix for TRL issue 6294 (a separate un-expanded vLLM prompt track)."""
+    import inspect
+
+    from trl import GRPOTrainer
+
+    try:
+        source = inspect.getsource(GRPOTrainer)
+    except (OSError, TypeError):
+        return False
+    return "vllm_prompt_ids" in source
+
+
+def check_vllm_vlm_prompts(args: Any, model_path: str) -> None:
+    """Refuse GRPO + vLLM on an image model when TRL would double-expand `<image>` tokens.
+
+    With SmolVLM/Idefics3, TRL up to at least 1.16 hands vLLM prompt ids in which each `<image>` is already
+    expanded to its image-token block; vLLM expands them again and generations are garbage, silently. Set
+    `MMRL_ALLOW_VLLM_VLM=1` once your TRL carries the fix (PRs 6718/6719) or you patched it.
+    """
+    if not getattr(args, "use_vllm", False) or os.environ.get("MMRL_ALLOW_VLLM_VLM") == "1":
+        return
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_path)
+    is_vlm = getattr(config, "vision_config", None) is not None or getattr(config, "image_token_id", None) is not None
+    if is_vlm and not trl_feeds_vllm_unexpanded_prompts():
+        import trl
+
+        raise VLLMPromptExpansionError(
+            f"use_vllm=True with the vision-language model {model_path} on trl {trl.__version__}: this TRL sends "
+            "processor-expanded image tokens to vLLM (huggingface/trl#6294), which corrupts every rollout. "
+            "Use use_vllm: false (transformers generation), or a TRL with the fix (PRs 6718/6719) and set "
+            "MMRL_ALLOW_VLLM_VLM=1."
+        )
+
+
 def build_reward_funcs(cfg: ExperimentConfig) -> list:
     """Accuracy (tier cascade under the domain policy, or fixed tiers for ablations) and format rewards."""
     import rewards
@@ -121,6 +162,7 @@ def train(
     model_path = model or resolve_model(cfg)
     train_ds = training_dataset(cfg, data_dir, model_path)
     args = grpo_args(cfg, checkpoint_dir)
+    check_vllm_vlm_prompts(args, model_path)
     processor = AutoProcessor.from_pretrained(model_path)
     peft_config = None
     if cfg.lora.enabled:

@@ -354,7 +354,7 @@ def energy_profiles(rng: random.Random) -> Item:
     k = rng.choice([2, 2, 3])
     species = ["A", "B", "C", "D"][: k + 1]
     steps = []
-    for i in range(k):
+    for _ in range(k):
         h_r = rng.randrange(-200, 201, 10) + rng.randint(0, 9)
         dh = rng.choice([-1, 1]) * rng.randint(12, 140)
         ea = rng.randint(max(20, dh + 15), max(20, dh + 15) + 120)
