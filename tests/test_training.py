@@ -26,7 +26,7 @@ output_dir: {out}
 data: {{source: sample, train_subset: warmup, train_limit: 8}}
 model: {{name_or_path: tiny, tiny_warmup_steps: {WARMUP}}}
 rewards: {{format_weight: 0.5}}
-grpo: {{max_steps: {max_steps}, num_generations: 4, per_device_train_batch_size: 4, max_completion_length: 12,
+grpo: {{max_steps: {max_steps}, num_generations: 4, per_device_train_batch_size: 8, max_completion_length: 12,
         learning_rate: 1.0e-3, save_steps: 2, temperature: 1.0}}
 tracking: {{uri: "{db}", experiment: test-train}}
 logging: {{completions_every: 1, completions_per_log: 4}}
@@ -58,7 +58,8 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("train")
     db = f"sqlite:///{root}/mlruns.db"
     out = root / "run"
-    config = write_config(root / "c.yaml", out, db, max_steps=2)
+    # 3 steps x 2 prompts x 4 completions: a group with non-zero reward spread (hence a gradient) is near certain
+    config = write_config(root / "c.yaml", out, db, max_steps=3)
     result = CliRunner().invoke(app, ["train", "--config", str(config)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return {"root": root, "db": db, "out": out, "config": config}
@@ -86,7 +87,7 @@ def test_training_metrics_are_in_mlflow(trained):
     assert run.data.tags["mmrl.kind"] == "train" and run.data.tags["mmrl.git_commit"]
     client = mlflow.tracking.MlflowClient()
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "reward")]
-    assert steps == [1, 2]
+    assert steps == [1, 2, 3]
     artifacts = [a.path for a in client.list_artifacts(run.info.run_id, "completions")]
     assert artifacts, "no completion samples logged"
     sample = json.loads(Path(client.download_artifacts(run.info.run_id, artifacts[0], str(trained["root"]))).read_text())
@@ -97,17 +98,17 @@ def test_training_metrics_are_in_mlflow(trained):
 
 @pytest.mark.slow
 def test_resume_continues_at_the_next_step(trained):
-    config = write_config(trained["root"] / "c4.yaml", trained["out"], trained["db"], max_steps=4)
+    config = write_config(trained["root"] / "c5.yaml", trained["out"], trained["db"], max_steps=5)
     result = CliRunner().invoke(app, ["train", "--config", str(config), "--resume"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "trained 4 steps" in result.output.replace("\n", " ")
+    assert "trained 5 steps" in result.output.replace("\n", " ")
     mlflow.set_tracking_uri(trained["db"])
     runs = mlflow.search_runs(experiment_names=["test-train"], output_format="list", order_by=["start_time DESC"])
     resumed = runs[0]
     steps = [m.step for m in mlflow.tracking.MlflowClient().get_metric_history(resumed.info.run_id, "reward")]
-    assert steps == [3, 4], "resume must not repeat finished steps"
-    state = json.loads((trained["out"] / "checkpoints" / "checkpoint-4" / "trainer_state.json").read_text())
-    assert state["global_step"] == 4
+    assert steps == [4, 5], "resume must not repeat finished steps"
+    state = json.loads((trained["out"] / "checkpoints" / "checkpoint-5" / "trainer_state.json").read_text())
+    assert state["global_step"] == 5
 
 
 def test_vllm_with_an_image_model_is_refused_on_a_trl_without_the_6294_fix(monkeypatch):
@@ -126,3 +127,17 @@ def test_vllm_with_an_image_model_is_refused_on_a_trl_without_the_6294_fix(monke
     monkeypatch.setattr(grpo, "trl_feeds_vllm_unexpanded_prompts", lambda: False)
     monkeypatch.setenv("MMRL_ALLOW_VLLM_VLM", "1")
     grpo.check_vllm_vlm_prompts(SimpleNamespace(use_vllm=True), model)  # explicit override
+
+
+@pytest.mark.slow
+def test_lora_training_saves_an_adapter(tmp_path):
+    pytest.importorskip("peft")
+    config = write_config(tmp_path / "c.yaml", tmp_path / "run", f"sqlite:///{tmp_path}/m.db", max_steps=1)
+    config.write_text(config.read_text() + "lora: {enabled: true, r: 4, alpha: 8, target_modules: [q_proj, v_proj]}\n")
+    result = CliRunner().invoke(app, ["train", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "final-adapter" / "adapter_config.json").exists()
+    from transformers import AutoModelForImageTextToText
+
+    merged = AutoModelForImageTextToText.from_pretrained(str(tmp_path / "run" / "final"))
+    assert not any("lora" in name for name, _ in merged.named_parameters())

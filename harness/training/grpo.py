@@ -191,7 +191,13 @@ def train(
     trainer.train(resume_from_checkpoint=resume_from)
     final_dir = out / "final"
     if trainer.accelerator.is_main_process:
-        trainer.save_model(str(final_dir))
+        if peft_config is not None:
+            # Keep the adapter, and save a merged full model so evaluation loads `final` like any checkpoint.
+            trainer.save_model(str(out / "final-adapter"))
+            merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+            merged.save_pretrained(str(final_dir))
+        else:
+            trainer.save_model(str(final_dir))
         processor.save_pretrained(str(final_dir))
     return TrainResult(
         model_dir=final_dir,

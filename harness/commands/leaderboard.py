@@ -1,0 +1,67 @@
+"""`mmrl leaderboard`: rank every model evaluated with `mmrl eval`, with intervals that show which gaps are real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def leaderboard_command(
+    experiment: list[str] = typer.Option(None, "--experiment", "-e",
+                                         help="MLflow experiment(s) to read (repeatable); default: all."),
+    out: Path = typer.Option(None, "--out", "-o",
+                             help="Write leaderboard.csv, .md and .html (with a chart) into this folder."),
+    fingerprint: str = typer.Option(None, help="Only runs on this data fingerprint (a prefix is enough)."),
+    all_runs: bool = typer.Option(False, "--all-runs",
+                                  help="One row per run; default keeps the newest run per model and data setting."),
+    include_pipeline: bool = typer.Option(False, "--include-pipeline",
+                                          help="Also rank the pipeline's baseline_eval/final_eval stage runs."),
+    resamples: int = typer.Option(1000, min=10, help="Bootstrap resamples for the 95% intervals."),
+    seed: int = typer.Option(0, help="Bootstrap seed (same seed, same intervals)."),
+    tracking_uri: str = typer.Option(None, help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
+) -> None:
+    """Read eval runs (tag mmrl.kind=eval) from MLflow and rank them by overall accuracy.
+
+    Columns: per-domain accuracy, tier hit rates, answer-found rate, samples/s, and a 95% bootstrap interval
+    computed from each run's per-sample log, plus a paired interval for the gap to the next row. Warns when
+    runs evaluated different data, splits, tier sets or limits.
+    """
+    from harness.leaderboard import build_leaderboard, find_eval_runs, latest_per_model, mlflow_sample_loader
+    from harness.leaderboard.collect import EVAL_KINDS, PIPELINE_EVAL_KINDS
+    from harness.leaderboard.table import print_leaderboard
+    from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
+
+    try:
+        uri = resolve_tracking_uri(tracking_uri)
+    except TrackingUnavailableError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    kinds = EVAL_KINDS + (PIPELINE_EVAL_KINDS if include_pipeline else ())
+    try:
+        runs = find_eval_runs(tracking_uri=uri, experiments=experiment or None, kinds=kinds, fingerprint=fingerprint)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if not all_runs:
+        runs = latest_per_model(runs)
+    if not runs:
+        console.print(f"[yellow]no finished eval runs in {uri}[/yellow] (run `mmrl eval` first)")
+        raise typer.Exit(1)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mmrl-leaderboard-") as downloads:
+        board = build_leaderboard(runs, mlflow_sample_loader(uri, downloads), resamples=resamples, seed=seed)
+    print_leaderboard(board, console)
+    if out:
+        from reports.leaderboard import write_leaderboard
+
+        paths = write_leaderboard(board, out)
+        console.print("written: " + ", ".join(str(p) for p in paths.values()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="leaderboard")(leaderboard_command)
