@@ -24,7 +24,7 @@ from . import verdict as R
 from .classify import classify_answer
 from .extraction import as_choice, extract_final_answer
 from .limits import DEFAULT_LIMITS, Limits, screen
-from .normalize import clean, split_assignment
+from .normalize import clean, split_assignment, stated_unit
 from .policy import DEFAULT_POLICY, DomainPolicy
 from .sandbox import DEFAULT_TIMEOUT_S, SandboxError, SandboxTimeout, existing_pool, get_pool
 from .tiers import base as T
@@ -168,6 +168,12 @@ def _cascade(
         pred_clean = pred_assign[1]
     elif gold_assign and not pred_assign:
         gold_clean = gold_assign[1]
+
+    gold_unit, pred_unit = stated_unit(gold_text), stated_unit(extracted)
+    if gold_unit and pred_unit and gold_unit != pred_unit:
+        return Verdict(
+            False, None, extracted, R.MISMATCH, f"unit {pred_unit!r} differs from the gold's {gold_unit!r}"
+        )
 
     names = (
         tuple(tiers)

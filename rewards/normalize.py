@@ -257,16 +257,57 @@ def _unwrap_text_commands(s: str) -> str:
     return s
 
 
-def _strip_units(s: str) -> str:
+def _split_units(s: str) -> tuple[str, str | None]:
+    """(value, unit) when a recognised unit trails a value, else (s, None)."""
+    unit: str | None = None
     m = _TRAILING_TEXT_UNIT.match(s)
     if m and "=" not in m.group("body") and not m.group("body").endswith(("\\", "{", "(")):
-        s = m.group("body").strip()
+        s, unit = m.group("body").strip(), m.group("unit").strip()
     m = re.match(rf"^({_NUMBER_PREFIX})(\s*)(.+)$", s)
     if m:
-        unit = m.group(3).strip()
-        if (m.group(2) and unit in _UNITS) or _LATEX_UNIT.match(unit):
-            s = m.group(1)
-    return s
+        tail = m.group(3).strip()
+        if (m.group(2) and tail in _UNITS) or _LATEX_UNIT.match(tail):
+            s, unit = m.group(1), tail
+    return s, unit
+
+
+def _strip_units(s: str) -> str:
+    return _split_units(s)[0]
+
+
+_UNIT_ALIASES = {
+    "\\Omega": "Ω", "\\ohm": "Ω", "ohm": "Ω", "ohms": "Ω", "\\AA": "Å", "\\mu": "µ", "μ": "µ",
+    "inches": "in", "inch": "in", "seconds": "s", "second": "s", "sec": "s", "meters": "m", "meter": "m",
+    "grams": "g", "gram": "g", "degrees": "°", "degree": "°", "\\circ": "°", "^{\\circ}": "°",
+}
+
+
+def canonical_unit(unit: str) -> str:
+    """Spelling-independent unit key (`\\Omega`, `ohm` -> `Ω`); case is kept: `mS` and `ms` differ."""
+    u = re.sub(r"\s+", "", unit)
+    for alias, canon in sorted(_UNIT_ALIASES.items(), key=lambda kv: -len(kv[0])):
+        u = u.replace(alias, canon)
+    return u.replace("{", "").replace("}", "")
+
+
+@lru_cache(maxsize=65536)
+def stated_unit(text: str) -> str | None:
+    """The unit written after the value (what `clean` drops), canonicalised; None when there is none.
+
+    `clean` removes units so `5\\,\\text{m}` and `5` can match; the grader compares units separately so
+    that `5 km` never matches a gold of `5 m`.
+    """
+    s = text.replace("\u2212", "-")
+    s = re.sub(r"\s+", " ", s).strip()
+    s = strip_delimiters(s)
+    s = _SPACING.sub(" ", s)
+    s = s.replace("\\%", "%")
+    for _ in range(2):
+        s, unit = _split_units(s.rstrip(" .;,").strip())
+        if unit:
+            return canonical_unit(unit)
+        s = _unwrap_text_commands(s)
+    return None
 
 
 @lru_cache(maxsize=65536)
