@@ -236,6 +236,9 @@ _CONNECTIVE = re.compile(
 )
 
 
+_CUE_ONLY = re.compile(r"^\W*(?:final\s+)?(?:answer|solution|result)\W*$", re.IGNORECASE)
+
+
 def _bare(text: str) -> str | None:
     """A whole output that is one short line and not a sentence ("I don't know.")."""
     s = text.strip()
@@ -243,6 +246,8 @@ def _bare(text: str) -> str | None:
         return None
     if _PROSE_WORDS.search(s.replace("\\", " ")):
         return None
+    if s.endswith(":") or _CUE_ONLY.match(s):
+        return None  # "Answer:" with nothing after it is a missing answer, not the answer "Answer:"
     return s
 
 
@@ -254,7 +259,9 @@ def _tidy(answer: str) -> str:
         for left, right in _MATH_SPANS:
             if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right):
                 s = s[len(left) : len(s) - len(right)].strip()
-        s = s.rstrip(".;,!").rstrip()
+        s = s.rstrip(".;,").rstrip()
+        if s.endswith("!") and not re.search(r"[0-9)}\]]!+$", s):
+            s = s.rstrip("!").rstrip()  # an exclamation mark, not a factorial: `5!` stays 120
     choice = as_choice(s)
     if choice is not None:
         return choice

@@ -232,9 +232,8 @@ class _Comparer:
     def _functions(self, a: sympy.Expr, b: sympy.Expr, symbols: list) -> Match:
         tol = self.rel_tol if (a.has(sympy.Float) or b.has(sympy.Float)) else TIGHT_REL_TOL
         valid = 0
+        # Every point is tried, negatives included: stopping after the positive ones let |x| equal x.
         for k, point in enumerate(_points(symbols, a, b)):
-            if valid >= MIN_AGREEING_POINTS:
-                break
             subs = dict(zip(symbols, point))
             ea, eb = a.xreplace(subs), b.xreplace(subs)
             if ea.is_Rational and eb.is_Rational:  # polynomials and rational functions: exact

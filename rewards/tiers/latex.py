@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..normalize import drop_degree, has_degree
 from ..safe_parser import ParseError, TooLarge
 from ._sympy_parsing import Refused, parse
-from .base import ERROR, GOLD_UNPARSED, PRED_UNPARSED, REFUSED, Equal, Match, Undecided
+from .base import ERROR, GOLD_UNPARSED, PRED_UNPARSED, REFUSED, Equal, Match, NotEqual, Undecided
 
 
 class LatexTier:
@@ -38,6 +38,8 @@ class LatexTier:
             return Undecided(REFUSED, str(exc))
         except ParseError as exc:
             return Undecided(PRED_UNPARSED, str(exc))
+        if _set_against_written_tuple(p, pred, g, gold):
+            return NotEqual("a set against a parenthesised (ordered) tuple")
         try:
             result = sympy_compare.equal(p, g, self.rel_tol)
             if isinstance(result, Equal) or pred_deg == gold_deg:
@@ -53,3 +55,21 @@ class LatexTier:
             return second if isinstance(second, Equal) else result
         except (TypeError, ValueError, AttributeError, RecursionError) as exc:
             return Undecided(ERROR, f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _bracketed(text: str) -> bool:
+    t = text.strip()
+    return t.startswith(("(", "\\left(")) and t.endswith((")", "\\right)"))
+
+
+def _set_against_written_tuple(p, pred: str, g, gold: str) -> bool:
+    """`\\{4, 2/3\\}` must not match the point `(2/3, 4)`: order-free comparison is only for bare lists."""
+    import sympy
+
+    def is_tuple(x) -> bool:
+        return isinstance(x, sympy.Tuple)
+
+    def is_set(x) -> bool:
+        return isinstance(x, sympy.FiniteSet) and len(x) > 1
+
+    return (is_set(p) and is_tuple(g) and _bracketed(gold)) or (is_set(g) and is_tuple(p) and _bracketed(pred))
