@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-from harness.leaderboard.board import Leaderboard  # noqa: E402
+from harness.leaderboard.board import Leaderboard, short_model  # noqa: E402
 from reports.render import embed_png, render_html, render_markdown, write_text  # noqa: E402
 
 CSV_FILE = "leaderboard.csv"
@@ -48,7 +48,7 @@ def accuracy_chart(board: Leaderboard, path: Path) -> Path | None:
     lows = [e.overall.acc - e.overall.ci_low for e in entries]
     highs = [e.overall.ci_high - e.overall.acc for e in entries]
     ax.errorbar(accs, ys, xerr=[lows, highs], fmt="o", color="#2f6fb0", ecolor="#7fa7d3", capsize=4)
-    ax.set_yticks(ys, [f"#{e.rank} {Path(e.run.model).name or e.run.model} ({e.run.run_id[:6]})" for e in entries])
+    ax.set_yticks(ys, [f"#{e.rank} {short_model(e.run.model)} ({e.run.run_id[:6]})" for e in entries])
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy (95% bootstrap interval)")
     ax.grid(axis="x", alpha=0.3)

@@ -176,7 +176,8 @@ def ablation_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None, sou
     if isinstance(base, str):
         path = Path(base) if Path(base).is_absolute() else (base_dir or Path.cwd()) / base
         if not path.exists():
-            raise ConfigError(f"base: experiment file {path} not found (relative paths resolve against the ablation file)")
+            raise ConfigError(f"base: experiment file {path} not found "
+                              "(relative paths resolve against the ablation file)")
         base = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(base, dict):
         raise ConfigError("base: expected an experiment file path or an inline experiment mapping")

@@ -16,6 +16,7 @@ share seed, data and starting model; the data fingerprint of each variant's expo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 import mlflow
 
-from harness.ablation.audit import AuditResult, TierSet, run_audit
+from harness.ablation.audit import AuditResult, run_audit
 from harness.ablation.config import AblationConfig, Variant
 from harness.ablation.state import AblationState
 from harness.leaderboard.samples import SampleRecord, load_samples, read_samples
@@ -71,7 +72,8 @@ def train_summary(log_history: Sequence[dict[str, Any]], tail: int = 5) -> dict[
         values = [float(r[key]) for r in rows if isinstance(r.get(key), (int, float))]
         return sum(values) / len(values) if values else None
 
-    return {"steps": len(steps), "reward_first": mean(steps[:tail], "reward"), "reward_last": mean(steps[-tail:], "reward"),
+    return {"steps": len(steps), "reward_first": mean(steps[:tail], "reward"),
+            "reward_last": mean(steps[-tail:], "reward"),
             "accuracy_reward_last": mean(steps[-tail:], "rewards/accuracy/mean"),
             "zero_std_last": mean(steps[-tail:], "frac_reward_zero_std")}
 
@@ -155,6 +157,7 @@ class Ablation:
 
     def audit(self, parent_id: str, records: Sequence[SampleRecord], source: str) -> AuditResult:
         from harness.tracking import log_metrics_safe, log_params_safe
+        from harness.tracking.provenance import log_provenance
 
         tier_sets = [v.tier_set for v in self.acfg.variants]
         self.say(f"reward audit: {len(records)} samples x {len(tier_sets)} tier sets")
@@ -162,50 +165,48 @@ class Ablation:
         if result.logged_mismatches:
             self.warnings.append(f"{len(result.logged_mismatches)} sample(s) score differently today than in the eval "
                                  f"that logged them (rewards changed?), e.g. {result.logged_mismatches[:3]}")
-        with self._open_parent(parent_id):
-            with mlflow.start_run(run_name="reward-audit", nested=True,
-                                  tags={"mmrl.kind": KIND_AUDIT, "mmrl.ablation": self.acfg.name,
-                                        "mmrl.tier_sets": ",".join(t.name for t in tier_sets)}):
-                log_params_safe({"samples": source, "n": len(records), "reference": result.reference.description})
-                log_metrics_safe(result.metrics())
-                mlflow.log_dict(result.to_dict(), "audit/audit.json")
+        tags = {"mmrl.kind": KIND_AUDIT, "mmrl.ablation": self.acfg.name,
+                "mmrl.tier_sets": ",".join(t.name for t in tier_sets)}
+        with self._open_parent(parent_id), mlflow.start_run(run_name="reward-audit", nested=True, tags=tags):
+            log_provenance(self.acfg.to_yaml(), self.acfg.config_hash(), {"seed": self.base.seed, "name": self.acfg.name})
+            log_params_safe({"samples": source, "n": len(records), "reference": result.reference.description})
+            log_metrics_safe(result.metrics())
+            mlflow.log_dict(result.to_dict(), "audit/audit.json")
         return result
 
     def variant(self, parent_id: str, variant: Variant, state: AblationState) -> dict[str, Any]:
         """Train with the variant's reward (run_pipeline: data + train), then evaluate with the reference."""
+        from harness.ablation.tracking import seed_pipeline_run
         from harness.pipeline import run_pipeline
-        from harness.pipeline.run import PipelineState
-        from harness.tracking import log_params_safe
-        from harness.tracking.provenance import log_provenance
 
         cfg = self.acfg.variant_config(variant)
         entry = state.variants.setdefault(variant.name, {})
-        pipeline_state = PipelineState.load(Path(cfg.output_dir) / "pipeline_state.json", cfg.config_hash())
-        if pipeline_state.parent_run_id is None:  # not a resume of this exact config: start clean
-            stale = Path(cfg.output_dir) / "checkpoints"
-            if stale.exists():
-                # the train stage resumes from any checkpoint it finds; these were trained under another config
-                self.say(f"variant {variant.name}: removing checkpoints of an earlier config in {stale}")
-                shutil.rmtree(stale)
-            tags = {"mmrl.kind": "pipeline", "mmrl.tier_set": variant.name, "mmrl.tiers": variant.tier_set.description,
-                    "mmrl.ablation": self.acfg.name, "mmrl.stages": ",".join(VARIANT_STAGES)}
-            with self._open_parent(parent_id):
-                with mlflow.start_run(run_name=variant.name, nested=True, tags=tags) as run:
-                    log_provenance(cfg.to_yaml(), cfg.config_hash(), {"seed": cfg.seed, "name": cfg.name})
-                    log_params_safe({"tiers": variant.tier_set.description, "policy": variant.policy})
-            pipeline_state.parent_run_id = run.info.run_id
-            pipeline_state.save()  # run_pipeline re-opens this run instead of starting its own
-        entry["run_id"] = pipeline_state.parent_run_id
+        if not entry.get("run_id"):
+            # First time in this ablation run: whatever the folder holds is from another run (the train stage
+            # would resume from its checkpoints, and its pipeline state would record into that run's MLflow tree).
+            for stale in (Path(cfg.output_dir) / "pipeline_state.json", Path(cfg.output_dir) / "checkpoints"):
+                if stale.exists():
+                    self.say(f"variant {variant.name}: removing {stale} left by an earlier run")
+                    if stale.is_dir():
+                        shutil.rmtree(stale)
+                    else:
+                        stale.unlink()
+        tags = {"mmrl.tier_set": variant.name, "mmrl.tiers": variant.tier_set.description,
+                "mmrl.ablation": self.acfg.name, "mmrl.stages": ",".join(VARIANT_STAGES)}
+        entry["run_id"] = seed_pipeline_run(cfg, tracking_uri=self.uri, run_name=variant.name, tags=tags,
+                                            parent_run_id=parent_id)
         state.save()
         self.say(f"variant {variant.name}: training with tiers {variant.tier_set.description}")
         done = run_pipeline(cfg, stages=VARIANT_STAGES, tracking_uri=self.uri, say=self.say)
+        self._tag(entry["run_id"], "mmrl.data_fingerprint", done.completed["data"].get("fingerprint"))
         model_dir = done.completed["train"]["model_dir"]
         result = evaluate(model_dir, cfg, Path(cfg.output_dir) / "eval" / "final",
                           tiers=self.acfg.reference_set.tiers, split=self.acfg.eval_split)
         train_ids = set(self._train_ids(done))
         leaked = train_ids & set(result.evaluated_ids)
         if leaked:
-            raise RuntimeError(f"variant {variant.name}: evaluation saw {len(leaked)} training ids, e.g. {sorted(leaked)[:3]}")
+            raise RuntimeError(f"variant {variant.name}: evaluation saw {len(leaked)} training ids, "
+                               f"e.g. {sorted(leaked)[:3]}")
         with self._open_parent(entry["run_id"]):
             eval_run = log_eval_child(result, cfg, run_name="final_eval",
                                       tags={"mmrl.tier_set": variant.name, "mmrl.stage": "final_eval",
@@ -217,6 +218,12 @@ class Ablation:
                 "final": eval_summary(result), "train": train_summary(done.completed["train"].get("log_history") or []),
                 "own_noise": {row["domain"]: row for row in own.rows()}}
 
+    def _tag(self, run_id: str, key: str, value: object) -> None:
+        if value is not None:
+            from mlflow.tracking import MlflowClient
+
+            MlflowClient(self.uri).set_tag(run_id, key, str(value))
+
     @staticmethod
     def _train_ids(done) -> list[str]:
         import json
@@ -227,7 +234,8 @@ class Ablation:
     # -- whole sweep ----------------------------------------------------------------------------------------------
     def run(self, *, audit_only: bool = False, samples: str | None = None) -> AblationOutcome:
         samples = samples or self.acfg.audit.get("samples")
-        state = AblationState(path=self.out / "audit_state.json", config_hash="") if audit_only else \
+        # an audit alone is cheap and never resumed; a sweep resumes from its state file
+        state = AblationState(path=self.out / STATE_FILE, config_hash=self.acfg.config_hash()) if audit_only else \
             AblationState.load(self.out / STATE_FILE, self.acfg.config_hash())
         parent_id = state.parent_run_id or self.create_parent("audit" if audit_only else "full")
         if state.parent_run_id != parent_id:
@@ -252,6 +260,7 @@ class Ablation:
                 self.say("skip baseline eval (done)")
             else:
                 baseline, baseline_records = self.baseline(parent_id)
+                self._tag(parent_id, "mmrl.data_fingerprint", baseline.get("fingerprint"))
                 state.baseline = baseline
                 if not audit_only:
                     state.save()
@@ -317,14 +326,14 @@ def run_ablation(acfg: AblationConfig, *, tracking_uri: str | None = None, audit
     """Run the sweep (or only the reward audit) and write its report; resumable unless `fresh`."""
     from harness.tracking import resolve_tracking_uri
 
+    if samples and Path(samples).exists():
+        samples = str(Path(samples).resolve())  # the logged config must point at the same files from any folder
+    if samples and samples != acfg.audit.get("samples"):
+        # recorded in the logged config, so `mmrl rerun` audits the same outputs
+        acfg = dataclasses.replace(acfg, audit={**acfg.audit, "samples": samples})
     base = acfg.base_config()
     uri = resolve_tracking_uri(tracking_uri or base.tracking.uri, fallback=base.tracking.fallback)
-    if fresh:
+    if fresh:  # variants unknown to the ablation state are trained from scratch
         (Path(acfg.output_dir) / STATE_FILE).unlink(missing_ok=True)
-        for variant in acfg.variants:
-            (acfg.variant_dir(variant.name) / "pipeline_state.json").unlink(missing_ok=True)
     return Ablation(acfg, tracking_uri=uri, say=say).run(audit_only=audit_only, samples=samples)
 
-
-def tier_sets_of(acfg: AblationConfig) -> list[TierSet]:
-    return [v.tier_set for v in acfg.variants]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -30,7 +31,13 @@ def leaderboard_command(
     computed from each run's per-sample log, plus a paired interval for the gap to the next row. Warns when
     runs evaluated different data, splits, tier sets or limits.
     """
-    from harness.leaderboard import build_leaderboard, find_eval_runs, latest_per_model, mlflow_sample_loader
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file buries the table
+    from harness.leaderboard import (
+        build_leaderboard,
+        find_eval_runs,
+        latest_per_model,
+        mlflow_sample_loader,
+    )
     from harness.leaderboard.collect import EVAL_KINDS, PIPELINE_EVAL_KINDS
     from harness.leaderboard.table import print_leaderboard
     from harness.tracking import TrackingUnavailableError, resolve_tracking_uri

@@ -3,7 +3,15 @@
 `reports.leaderboard` renders a `Leaderboard` as Markdown, HTML and CSV; `mmrl leaderboard` wires both.
 """
 
-from harness.leaderboard.board import Entry, Gap, Leaderboard, Score, build_entry, build_leaderboard, mlflow_sample_loader
+from harness.leaderboard.board import (
+    Entry,
+    Gap,
+    Leaderboard,
+    Score,
+    build_entry,
+    build_leaderboard,
+    mlflow_sample_loader,
+)
 from harness.leaderboard.bootstrap import bootstrap_ci, paired_difference_ci
 from harness.leaderboard.collect import EvalRun, find_eval_runs, latest_per_model
 from harness.leaderboard.samples import SampleLogError, SampleRecord, load_samples, read_samples

@@ -14,7 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.leaderboard.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci, paired_difference_ci
+from harness.leaderboard.bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    bootstrap_ci,
+    paired_difference_ci,
+)
 from harness.leaderboard.collect import EvalRun
 from harness.leaderboard.samples import SampleLogError, SampleRecord
 
@@ -110,6 +115,14 @@ class Leaderboard:
         return out
 
 
+def short_model(model: str) -> str:
+    """Checkpoint paths are long and alike at the front: keep the last two parts (`exact/final`)."""
+    from pathlib import PurePath
+
+    parts = PurePath(model).parts
+    return "/".join(parts[-2:]) if len(parts) > 2 else model
+
+
 def _score(values: Sequence[float], resamples: int, seed: int) -> Score:
     low, high = bootstrap_ci(values, resamples=resamples, seed=seed)
     return Score(n=len(values), acc=sum(values) / len(values), ci_low=low, ci_high=high)
@@ -186,8 +199,8 @@ def comparability_warnings(runs: Sequence[EvalRun]) -> list[str]:
 
 
 def rank_entries(entries: list[Entry]) -> list[Entry]:
-    """Sort by accuracy (then interval low end, then model); ties share a rank (1, 1, 3)."""
-    ordered = sorted(entries, key=lambda e: (-e.overall.acc, -(e.overall.ci_low or 0.0), e.run.model, e.run.run_id))
+    """Sort by accuracy (then more examples, then model name); ties share a rank (1, 2, 2, 4)."""
+    ordered = sorted(entries, key=lambda e: (-e.overall.acc, -e.overall.n, e.run.model, e.run.run_id))
     for entry in ordered:
         entry.rank = 1 + sum(other.overall.acc > entry.overall.acc + 1e-12 for other in ordered)
     return ordered

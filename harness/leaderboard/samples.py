@@ -137,7 +137,8 @@ def find_sample_files(location: str | Path) -> list[Path]:
         return listed
     files = sorted(location.rglob(SAMPLES_GLOB))
     if not files:
-        raise SampleLogError(f"{location}: no lm-eval per-sample files ({SAMPLES_GLOB}); run the eval with samples logged")
+        raise SampleLogError(f"{location}: no lm-eval per-sample files ({SAMPLES_GLOB}); "
+                             "run the eval with samples logged")
     stamps = sorted({_date_of(p) for p in files})
     if len(stamps) > 1:
         log.warning("%s holds samples of %d eval runs; using the newest (%s)", location, len(stamps), stamps[-1])
