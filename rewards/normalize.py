@@ -87,7 +87,7 @@ _TEXT_CMDS = (
 _TEXT_CMD_RE = re.compile(r"\\(" + "|".join(_TEXT_CMDS) + r")\s*\{")
 _TRAILING_TEXT_UNIT = re.compile(
     r"^(?P<body>.*?\S)\s*\\(?:text|mathrm|textrm|mbox|rm|textnormal)\s*\{\s*(?P<unit>[A-Za-zµΩ°][A-Za-zµΩ°\s/.·\-]*\d?)\s*\}"
-    r"(?:\s*\^\s*\{?\s*-?\d\s*\}?)?\s*$"
+    r"(?P<exp>\s*\^\s*\{?\s*-?\d\s*\}?)?\s*$"
 )
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _LATEX_THOUSANDS = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
@@ -262,7 +262,7 @@ def _split_units(s: str) -> tuple[str, str | None]:
     unit: str | None = None
     m = _TRAILING_TEXT_UNIT.match(s)
     if m and "=" not in m.group("body") and not m.group("body").endswith(("\\", "{", "(")):
-        s, unit = m.group("body").strip(), m.group("unit").strip()
+        s, unit = m.group("body").strip(), m.group("unit").strip() + (m.group("exp") or "").strip()
     m = re.match(rf"^({_NUMBER_PREFIX})(\s*)(.+)$", s)
     if m:
         tail = m.group(3).strip()
