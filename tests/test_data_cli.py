@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from data_factory import open_mm_rl_dataset
 from typer.testing import CliRunner
 
-from data_factory import open_mm_rl_dataset
 from harness.cli import app
 
 

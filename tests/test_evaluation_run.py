@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from harness.evaluation import mean_stderr, run_eval, wilson_interval
 from harness.evaluation.lm import ProcessorAwareHFMultimodalLM
-from harness.evaluation.mlflow_log import EVAL_IDS_FILE, SUMMARY_FILE, log_eval_result
 from harness.evaluation.runner import select_tasks
 from harness.evaluation.table import eval_table
 from harness.models import build_tiny_vlm, prompt_messages
+from harness.tracking.eval_log import EVAL_IDS_FILE, SUMMARY_FILE, log_eval_result
 from tasks.open_mm_rl.utils import build_prompt_text
 
 
@@ -194,3 +194,14 @@ def test_cli_eval_reports_bad_input_clearly(tiny_path, tmp_path):
     )
     assert result.exit_code == 2
     assert "nonsense" in result.output
+
+
+def test_missing_model_path_is_a_clear_error_not_a_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--model", str(tmp_path / "nope"), "--data", "sample", "--no-mlflow"])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "does not exist" in output and "Traceback" not in output

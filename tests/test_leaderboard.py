@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.evaluation import EvalResult, summarize_samples
-from harness.evaluation.mlflow_log import log_eval_result
 from harness.leaderboard import (
     bootstrap_ci,
     build_leaderboard,
@@ -24,6 +23,7 @@ from harness.leaderboard import (
     paired_difference_ci,
 )
 from harness.leaderboard.board import CI_LOGGED
+from harness.tracking.eval_log import log_eval_result
 
 TIERS = ("exact", "numeric")
 TASK = "open_mm_rl_all"
@@ -193,9 +193,9 @@ def test_command_writes_table_csv_markdown_and_html(store, tmp_path):
 
 def test_pipeline_stage_evals_join_only_when_asked(store, tmp_path):
     """The pipeline's final_eval stage logs prefixed params and no mmrl.model tag; the board still reads it."""
-    from harness.evaluation.mlflow_log import eval_params, log_eval_artifacts, log_eval_metrics
     from harness.leaderboard.collect import EVAL_KINDS, PIPELINE_EVAL_KINDS
     from harness.tracking import log_params_safe, mlflow_run
+    from harness.tracking.eval_log import eval_params, log_eval_artifacts, log_eval_metrics
 
     db = f"sqlite:///{tmp_path}/p.db"
     result = eval_result(tmp_path, "runs/demo/final", outcomes(set(range(5))))

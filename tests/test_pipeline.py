@@ -76,6 +76,7 @@ def test_demo_pipeline_end_to_end(tmp_path):
     runs = mlflow.search_runs(experiment_names=["open-mm-rl-demo"], output_format="list")
     parent = [r for r in runs if r.data.tags.get("mmrl.kind") == "pipeline"]
     assert len(parent) == 1
+    assert parent[0].data.tags["mmrl.data_fingerprint"] == manifest_fingerprint(out)
     children = {r.data.tags["mmrl.stage"]: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent[0].info.run_id}
     assert set(children) == set(STAGES)
     assert "acc" in children["baseline_eval"].data.metrics and "acc" in children["final_eval"].data.metrics
@@ -95,3 +96,16 @@ def test_demo_pipeline_end_to_end(tmp_path):
     again = CliRunner().invoke(app, args, catch_exceptions=False)
     assert again.exit_code == 0
     assert again.output.count("skip") == len(STAGES)
+
+
+def test_changed_config_sets_old_checkpoints_aside(tmp_path):
+    (tmp_path / "checkpoints" / "checkpoint-2").mkdir(parents=True)
+    PipelineState(path=tmp_path / "pipeline_state.json", config_hash="old", completed={"train": {}}).save()
+    state = PipelineState.load(tmp_path / "pipeline_state.json", "new")
+    assert state.completed == {}
+    assert not (tmp_path / "checkpoints").exists()
+    assert (tmp_path / "checkpoints.stale-old" / "checkpoint-2").is_dir()
+
+
+def manifest_fingerprint(out: Path) -> str:
+    return str(json.loads((out / "data" / "manifest.json").read_text())["fingerprint"])

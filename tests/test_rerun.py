@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def recorded_eval(tmp_path: Path, db: str) -> tuple[str, dict]:
     """An eval run as `mmrl eval` records it, with non-default settings so every argument is checked."""
-    from harness.evaluation.mlflow_log import log_eval_result
+    from harness.tracking.eval_log import log_eval_result
 
     result = eval_result(tmp_path / "orig", "org/model", outcomes({1, 2, 3}))
     result.tiers = ("exact", "numeric")
@@ -69,7 +69,7 @@ def test_eval_rerun_calls_run_eval_with_the_recorded_arguments_and_links_the_run
 
 
 def test_eval_rerun_refuses_a_vanished_local_model(tmp_path):
-    from harness.evaluation.mlflow_log import log_eval_result
+    from harness.tracking.eval_log import log_eval_result
 
     db = f"sqlite:///{tmp_path}/m.db"
     run_id = log_eval_result(eval_result(tmp_path, str(tmp_path / "gone" / "final"), outcomes({1})),

@@ -85,6 +85,7 @@ def test_training_metrics_are_in_mlflow(trained):
         assert key in metrics, f"missing {key}; have {sorted(metrics)}"
     assert any(k.startswith(("hits/accuracy/tier/", "hits/accuracy/reason/")) for k in metrics)
     assert run.data.tags["mmrl.kind"] == "train" and run.data.tags["mmrl.git_commit"]
+    assert run.data.tags["mmrl.data_fingerprint"] not in ("", "None")
     client = mlflow.tracking.MlflowClient()
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "reward")]
     assert steps == [1, 2, 3]
@@ -141,3 +142,29 @@ def test_lora_training_saves_an_adapter(tmp_path):
 
     merged = AutoModelForImageTextToText.from_pretrained(str(tmp_path / "run" / "final"))
     assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
+def test_wrongly_typed_grpo_value_fails_when_the_config_is_read(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("grpo: {max_steps: 4}\n")
+    with pytest.raises(ConfigError, match=r"grpo.max_steps = 'abc'"):
+        load_config(path, dict([parse_override("grpo.max_steps=abc")]))
+    assert load_config(path, {"grpo.learning_rate": 1}).grpo["learning_rate"] == 1  # an int is a fine float
+
+
+def test_broken_yaml_is_a_config_error_naming_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("grpo: [1,2\n")
+    with pytest.raises(ConfigError, match="broken.yaml is not valid YAML"):
+        load_config(path)
+    result = CliRunner().invoke(app, ["train", "--config", str(path)])
+    assert result.exit_code == 2 and "config error" in result.output
+
+
+def test_shipped_experiment_configs_are_valid():
+    from harness.paths import repo_root
+
+    for path in sorted((repo_root() / "experiments").glob("*.yaml")):
+        if path.name.startswith("ablation"):
+            continue
+        load_config(path)

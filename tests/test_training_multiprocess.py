@@ -31,7 +31,7 @@ tracking: {{uri: "{db}", experiment: ddp}}
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [str(accelerate), "launch", "--config_file", str(REPO / "experiments/accelerate/cpu-2proc.yaml"),
-         "-m", "harness.training", "--config", str(config)],
+         "-m", "harness.commands.train", "--config", str(config)],
         capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]

@@ -92,8 +92,8 @@ def evaluate(model: str, cfg: ExperimentConfig, out_dir: Path, *, tiers: Sequenc
 
 def log_eval_child(result, cfg: ExperimentConfig, *, run_name: str, tags: dict[str, str]) -> str:
     """A nested eval run under the active run, recorded like `mmrl eval` records (leaderboard/rerun read it)."""
-    from harness.evaluation.mlflow_log import eval_params, log_eval_artifacts, log_eval_metrics
     from harness.tracking import log_params_safe
+    from harness.tracking.eval_log import eval_params, log_eval_artifacts, log_eval_metrics
     from harness.tracking.provenance import log_provenance
 
     all_tags = {"mmrl.kind": "eval", "mmrl.model": result.model,

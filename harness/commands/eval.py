@@ -86,8 +86,8 @@ def eval_command(
     """
     from harness.data.errors import DataError
     from harness.evaluation import run_eval
-    from harness.evaluation.mlflow_log import log_eval_result, write_summary
     from harness.evaluation.table import print_eval_table
+    from harness.tracking.eval_log import log_eval_result, write_summary
 
     tracking = None
     if mlflow:
@@ -98,6 +98,10 @@ def eval_command(
         except TrackingUnavailableError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
+    looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or Path(model).suffix != ""
+    if looks_like_path and not Path(model).expanduser().exists():
+        console.print(f"[red]error:[/red] model path {model!r} does not exist (give a local folder or a hub id like owner/name)")
+        raise typer.Exit(2)
     try:
         model_ref, is_tiny = _resolve_model(model)
         if is_tiny and gen_kwargs is None:
@@ -119,8 +123,8 @@ def eval_command(
             max_images=max_images,
             device=device,
         )
-    except (DataError, ValueError, FileNotFoundError, RuntimeError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+    except (DataError, ValueError, OSError, RuntimeError) as exc:  # OSError: model not found / hub offline
+        console.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         raise typer.Exit(2) from exc
     print_eval_table(result, console)
     summary, _ = write_summary(result)

@@ -104,7 +104,7 @@ def _none(value: str | None) -> str | None:
 
 
 def eval_kwargs_from_params(params: dict[str, str]) -> dict[str, Any]:
-    """`run_eval` keyword arguments from the params `harness.evaluation.mlflow_log.eval_params` logged."""
+    """`run_eval` keyword arguments from the params `harness.tracking.eval_log.eval_params` logged."""
     missing = [k for k in ("model", "data_source", "task") if not params.get(k)]
     if missing:
         raise RerunError(f"eval run lacks param(s) {missing}: it was not recorded by `mmrl eval`")
@@ -190,8 +190,8 @@ def rerun_train(run: RecordedRun, uri: str, output_dir: Path | None) -> str:
 
 def rerun_eval(run: RecordedRun, uri: str, output_dir: Path | None, model: str | None = None) -> str:
     from harness.evaluation import run_eval
-    from harness.evaluation.mlflow_log import log_eval_result
     from harness.evaluation.table import print_eval_table
+    from harness.tracking.eval_log import log_eval_result
 
     kwargs = eval_kwargs_from_params(run.params)
     if model:

@@ -57,8 +57,9 @@ def train_cmd(
     state = PartialState(cpu=not torch.cuda.is_available())
     uri = _tracking(tracking_uri, tracking_fallback, cfg) if state.is_main_process else None
     data_dir = Path(cfg.output_dir) / "data"
+    fingerprint = None
     if state.is_main_process:
-        export_data(cfg, data_dir)
+        fingerprint = export_data(cfg, data_dir).get("fingerprint")
     state.wait_for_everyone()
     run_context = contextlib.nullcontext()
     if state.is_main_process:
@@ -68,7 +69,8 @@ def train_cmd(
     with run_context:
         if state.is_main_process:
             log_provenance(cfg.to_yaml(), cfg.config_hash(), {"seed": cfg.seed, "name": cfg.name,
-                                                              "num_processes": state.num_processes})
+                                                              "num_processes": state.num_processes,
+                                                              "data_fingerprint": fingerprint})
             log_params_safe({f"grpo.{k}": v for k, v in cfg.grpo.items()} | {
                 "model": cfg.model.name_or_path, "tiers": cfg.rewards.tiers or "policy",
                 "format_weight": cfg.rewards.format_weight})
@@ -109,3 +111,9 @@ def pipeline_cmd(
 def register(app: typer.Typer) -> None:
     app.command("train")(train_cmd)
     app.command("pipeline")(pipeline_cmd)
+
+
+if __name__ == "__main__":
+    # `python -m harness.commands.train --config X.yaml`: the entry point for `accelerate launch`
+    # (multi-GPU DDP, DeepSpeed, or two CPU processes), which starts one such process per device.
+    typer.run(train_cmd)

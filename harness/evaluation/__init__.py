@@ -1,6 +1,6 @@
 """Evaluation library: run the `open_mm_rl` lm-eval task on a model (`run_eval`) and report/record the result.
 
-MLflow is optional here: `harness.evaluation.mlflow_log` imports it only when called.
+MLflow is optional here: `harness.tracking.eval_log` imports it only when called.
 """
 
 from harness.evaluation.results import (

@@ -1,6 +1,6 @@
 """Find evaluation runs in MLflow and read what a leaderboard row needs from each (no sample files yet).
 
-Eval runs are recognised by the `mmrl.kind` tag that `harness.evaluation.mlflow_log.log_eval_result` sets;
+Eval runs are recognised by the `mmrl.kind` tag that `harness.tracking.eval_log.log_eval_result` sets;
 the pipeline's baseline/final evaluation stages record the same metrics and files and can be included. Only
 finished runs count: a crashed evaluation would rank on a partial set.
 """

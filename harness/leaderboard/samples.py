@@ -20,7 +20,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SAMPLES_GLOB = "samples_*.jsonl"
-SUMMARY_FILE = "mmrl_eval_summary.json"  # written by harness.evaluation.mlflow_log.write_summary
+SUMMARY_FILE = "mmrl_eval_summary.json"  # written by harness.tracking.eval_log.write_summary
 EVAL_ARTIFACT_DIR = "eval"
 _DATE_STAMP = re.compile(r"_(\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
 

@@ -39,6 +39,7 @@ class PipelineState:
             data = json.loads(path.read_text())
             if data.get("config_hash") != config_hash:
                 log.warning("config changed since the last run (%s -> %s): starting over", data.get("config_hash"), config_hash)
+                _set_aside_checkpoints(path.parent, str(data.get("config_hash")))
                 return cls(path=path, config_hash=config_hash)
             return cls(path=path, config_hash=config_hash, parent_run_id=data.get("parent_run_id"),
                        completed=data.get("completed", {}))
@@ -50,6 +51,15 @@ class PipelineState:
         tmp.write_text(json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
                                    "completed": self.completed}, indent=1, default=str))
         os.replace(tmp, self.path)
+
+
+def _set_aside_checkpoints(out: Path, old_hash: str) -> None:
+    """Checkpoints of another config must not be resumed by this one: move them out of the way, keep them."""
+    checkpoints = out / "checkpoints"
+    if checkpoints.is_dir():
+        target = out / f"checkpoints.stale-{old_hash}"
+        log.warning("moving checkpoints of the previous config to %s", target)
+        os.replace(checkpoints, target)
 
 
 class Pipeline:
@@ -71,6 +81,9 @@ class Pipeline:
         log_metrics_safe({f"rows/{name}": entry.get("rows", entry.get("count", 0)) for name, entry in splits.items()
                           if isinstance(entry, dict)})
         log_params_safe({"data.source": self.cfg.data.source, "data.fingerprint": manifest.get("fingerprint")})
+        if self.state.parent_run_id:  # the parent run carries the fingerprint too, for leaderboards and reruns
+            mlflow.tracking.MlflowClient().set_tag(
+                self.state.parent_run_id, "mmrl.data_fingerprint", str(manifest.get("fingerprint")))
         return {"data_dir": str(data_dir), "fingerprint": manifest.get("fingerprint")}
 
     def stage_eda(self) -> dict[str, Any]:
@@ -99,7 +112,7 @@ class Pipeline:
 
     def _evaluate(self, model: str, name: str) -> dict[str, Any]:
         from harness.evaluation import run_eval
-        from harness.evaluation.mlflow_log import eval_params, log_eval_artifacts, log_eval_metrics
+        from harness.tracking.eval_log import eval_params, log_eval_artifacts, log_eval_metrics
         from harness.training.grpo import build_reward_funcs, training_dataset
         from harness.training.probe import probe_mean_reward
 

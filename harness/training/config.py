@@ -151,19 +151,56 @@ def config_from_dict(raw: dict[str, Any], *, source_path: str | None = None) -> 
     return ExperimentConfig(**kwargs, source_path=source_path)
 
 
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """Loose check of a YAML scalar against a dataclass annotation (containers and unions of them pass)."""
+    import types
+    import typing
+
+    if value is None:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    return True  # enums, lists, dicts, Literal...: left to GRPOConfig itself
+
+
 def validate_grpo_fields(grpo: dict[str, Any]) -> None:
+    """Unknown names and wrongly typed values fail when the config is read, not hours later in TRL."""
+    import typing
+
+    import trl
     from trl import GRPOConfig
 
     valid = {f.name for f in dataclasses.fields(GRPOConfig)}
     unknown = set(grpo) - valid
     if unknown:
-        raise ConfigError(f"grpo: {sorted(unknown)} are not GRPOConfig fields (trl {__import__('trl').__version__})")
+        raise ConfigError(f"grpo: {sorted(unknown)} are not GRPOConfig fields (trl {trl.__version__})")
+    try:
+        hints = typing.get_type_hints(GRPOConfig)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: skip the type check, keep the name check
+        return
+    for name, value in grpo.items():
+        if name in hints and not _type_ok(value, hints[name]):
+            raise ConfigError(f"grpo.{name} = {value!r} ({type(value).__name__}) does not fit {hints[name]}")
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
     """Read an experiment YAML; `overrides` use dotted keys (`grpo.max_steps: 2`) for CLI tweaks and tests."""
     path = Path(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections, found {type(raw).__name__}")
     for dotted, value in (overrides or {}).items():
         node = raw
         *parents, leaf = dotted.split(".")

@@ -102,4 +102,21 @@ def log_eval_result(
     ) as run:
         log_eval_metrics(result)
         log_eval_artifacts(result)
+        log_eval_provenance(result)
         return run.info.run_id
+
+
+def log_eval_provenance(result: EvalResult) -> None:
+    """Git commit, package versions, seed and the settings as a config artifact (what `mmrl rerun` reads)."""
+    import hashlib
+
+    import yaml
+
+    from harness.tracking.provenance import log_provenance
+
+    config_yaml = yaml.safe_dump({"kind": "eval", **{k: v for k, v in eval_params(result).items()}}, sort_keys=True)
+    log_provenance(
+        config_yaml,
+        hashlib.sha256(config_yaml.encode()).hexdigest()[:12],
+        {"seed": result.settings.get("random_seed", 0)},
+    )
