@@ -164,9 +164,11 @@ def _cascade(
     gold_clean = as_choice(gold_clean) or gold_clean
     pred_clean = as_choice(pred_clean) or pred_clean
     pred_assign, gold_assign = split_assignment(pred_clean), split_assignment(gold_clean)
-    if pred_assign and not gold_assign:
+    # `x = 5` against `5`: compare the values. Only when the other side is no equation at all, so that
+    # `2y = 4x + 2` is still compared as an equation against `y = 2x + 1`.
+    if pred_assign and not gold_assign and "=" not in gold_clean:
         pred_clean = pred_assign[1]
-    elif gold_assign and not pred_assign:
+    elif gold_assign and not pred_assign and "=" not in pred_clean:
         gold_clean = gold_assign[1]
 
     gold_unit, pred_unit = stated_unit(gold_text), stated_unit(extracted)
