@@ -18,6 +18,9 @@ class ExactTier:
     sandboxed = False
 
     def match(self, pred: str, gold: str) -> Match:
+        if "%" in pred and "%" not in gold:
+            # `0.5%` against `0.5` is a 100x question, not a spelling one: the numeric tier's rule decides
+            return Undecided(NO_MATCH, "percentage against a plain number")
         if exact_key(pred) == exact_key(gold):
             return Equal("same normalised string")
         return Undecided(NO_MATCH)

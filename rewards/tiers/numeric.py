@@ -2,8 +2,11 @@
 
 Rules: a side written as an integer must match exactly (``12`` = ``12.0`` but
 not ``12.0000001``); two decimals agree within ``rel_tol`` (relative, default
-1e-6). Percentages: ``p%`` equals ``p`` (unit dropped) and ``p/100``; without a
-``%`` on either side nothing is rescaled, so ``50`` never equals ``0.5``.
+1e-6). Percentages: a gold ``p%`` equals ``p`` (sign dropped) and ``p/100``. A
+predicted ``p%`` against a plain gold ``g`` always means ``p/100``; it may also mean
+``p`` only when ``|g| > 1`` (``50%`` for a gold of ``50``), so ``0.5%`` never earns a
+gold of ``0.5`` (a 100x error). Without a ``%`` on either side nothing is rescaled, so
+``50`` never equals ``0.5``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def numbers_agree(p: ParsedNumber, g: ParsedNumber, rel_tol: float) -> bool:
     pred_values = [p.value]
     gold_values = [g.value]
     if p.percent and not g.percent:
-        pred_values.append(p.value / 100)
+        pred_values = [p.value / 100] + ([p.value] if abs(g.value) > 1 else [])
     if g.percent and not p.percent:
         gold_values.append(g.value / 100)
     exact = p.exact or g.exact
