@@ -25,14 +25,12 @@ def info(
     """Print rows, columns, detected image columns and the domain mix of SOURCE."""
     from harness.data import fingerprint
     from harness.data.errors import DataError
-    from harness.data.normalize import normalize
-    from harness.data.schema import detect_image_columns
+    from harness.data.normalize import find_image_columns, normalize
     from harness.data.sources import load_raw
 
     try:
         raw, base_dir = load_raw(source, split=split, revision=revision)
-        probe = raw.select(range(min(8, len(raw)))).with_format("arrow")[:].to_pylist() if not detect_image_columns(raw.features, []) else []
-        image_columns = detect_image_columns(raw.features, probe)
+        image_columns = find_image_columns(raw)
         ds = normalize(raw, base_dir=base_dir, source_name=source)
     except DataError as exc:
         console.print(f"[red]error:[/red] {exc}")

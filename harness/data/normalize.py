@@ -86,6 +86,24 @@ def _stable_id(question: str, index: int) -> str:
     return "row-" + hashlib.sha256(f"{index}\0{question}".encode()).hexdigest()[:16]
 
 
+def find_image_columns(
+    raw: datasets.Dataset, *, exclude: list[str] | None = None, override: str | None = None
+) -> list[str]:
+    """The source columns holding images: typed `Image` features first, else a probe of the first rows' values."""
+    columns = list(raw.column_names)
+    if override:
+        if override not in columns:
+            raise MissingColumnError("images", [override], columns)
+        return [override]
+    candidates = [c for c in columns if c not in set(exclude or ())]
+    sub = datasets.Features({c: raw.features[c] for c in candidates})
+    found = detect_image_columns(sub, [])  # typed columns: no need to decode anything
+    if found or len(raw) == 0:
+        return found
+    probe = raw.select_columns(candidates).select(range(min(_PROBE_ROWS, len(raw)))).to_list()
+    return detect_image_columns(sub, probe)
+
+
 def normalize(
     raw: datasets.Dataset,
     *,
@@ -110,17 +128,7 @@ def normalize(
             raise MissingColumnError(canonical, list(DEFAULT_COLUMN_MAP[canonical]), columns)
     _check_text_types(raw, mapping)
 
-    if image_override:
-        if image_override not in columns:
-            raise MissingColumnError("images", [image_override], columns)
-        image_columns = [image_override]
-    else:
-        candidates = [c for c in columns if c not in mapping.values()]
-        sub = datasets.Features({c: raw.features[c] for c in candidates})
-        image_columns = detect_image_columns(sub, [])  # typed columns: no need to decode anything
-        if not image_columns:
-            probe = raw.select_columns(candidates).select(range(min(_PROBE_ROWS, len(raw)))).to_list()
-            image_columns = detect_image_columns(sub, probe)
+    image_columns = find_image_columns(raw, exclude=[c for c in mapping.values() if c], override=image_override)
     if not image_columns:
         raise MissingColumnError("images", ["<any column of images: PIL, {bytes,path} dicts or lists>"], columns)
     raw = _undecoded(raw, image_columns)
