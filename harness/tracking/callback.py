@@ -108,14 +108,8 @@ class MlflowGRPOCallback(TrainerCallback):
 
     @staticmethod
     def _delta(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in current.items():
-            if isinstance(value, dict):
-                prev = previous.get(key, {}) if isinstance(previous.get(key), dict) else {}
-                out[key] = {k: v - prev.get(k, 0) for k, v in value.items() if isinstance(v, (int, float))}
-            elif isinstance(value, (int, float)):
-                out[key] = value - previous.get(key, 0)
-        return out
+        """Per-step change of flat cumulative counters."""
+        return {k: v - previous.get(k, 0) for k, v in current.items() if isinstance(v, (int, float))}
 
     def _io_metrics(self) -> dict[str, float]:
         current = _snapshot(self.io_stats)
