@@ -6,7 +6,6 @@ MLflow artifacts without re-running anything.
 
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 from typing import Any
@@ -14,20 +13,15 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-_env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+from reports.render import embed_png, render_html, render_markdown, write_text  # noqa: E402
 
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _domain_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -123,12 +117,10 @@ def render_comparison(
     probe = {"baseline": baseline.get("train_prompts_probe", {}), "trained": trained.get("train_prompts_probe", {})}
     context = {
         "title": title, "rows": rows, "tiers": tiers, "fmt": _fmt, "probe": probe,
-        "charts": {k: _data_uri(v) for k, v in charts.items()},
+        "charts": {name: embed_png(paths[name]) for name in charts},
         "baseline_model": baseline.get("model"), "trained_model": trained.get("model"),
         "n_steps": max([h.get("step", 0) for h in log_history] or [0]),
     }
-    paths["html"] = out / "comparison.html"
-    paths["html"].write_text(_env.get_template("comparison.html.j2").render(**context), encoding="utf-8")
-    paths["markdown"] = out / "comparison.md"
-    paths["markdown"].write_text(_env.get_template("comparison.md.j2").render(**context), encoding="utf-8")
+    paths["html"] = write_text(out / "comparison.html", render_html("comparison.html.j2", **context))
+    paths["markdown"] = write_text(out / "comparison.md", render_markdown("comparison.md.j2", **context))
     return paths
