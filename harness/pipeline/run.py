@@ -87,16 +87,13 @@ class Pipeline:
         return {"data_dir": str(data_dir), "fingerprint": manifest.get("fingerprint")}
 
     def stage_eda(self) -> dict[str, Any]:
-        from harness.eda import load_token_counter, run_eda
+        from harness.commands.eda import (
+            resolve_token_counter,  # same tokenizer + prompt as `mmrl eda`
+        )
+        from harness.eda import run_eda
         from reports.eda import log_eda_to_mlflow, write_eda_report
 
-        try:
-            from tasks.open_mm_rl.utils import (
-                build_prompt_text,  # count the prompt the evaluation really sends
-            )
-        except ImportError:
-            build_prompt_text = None
-        counter, why = load_token_counter(self.model_path(), prompt_builder=build_prompt_text)
+        counter, why = resolve_token_counter(self.model_path())
         eda_dir = self.out / "eda"
         result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why)
         report = write_eda_report(result)
