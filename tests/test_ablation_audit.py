@@ -4,11 +4,11 @@ case, reading lm-eval's sample logs, the audit-only command end to end, and the 
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 
 import mlflow
 import pytest
+from html_images import image_sources
 from typer.testing import CliRunner
 
 from harness.ablation.audit import POLICY, TierSet, run_audit
@@ -175,16 +175,6 @@ variants:
 """
 
 
-class _Images(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.srcs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.srcs.append(dict(attrs)["src"])
-
-
 def test_audit_only_command_logs_the_audit_and_its_report(tmp_path):
     write_samples(tmp_path / "eval" / "model")
     config = tmp_path / "ablation.yaml"
@@ -200,9 +190,8 @@ def test_audit_only_command_logs_the_audit_and_its_report(tmp_path):
     markdown = (tmp_path / "out" / "audit" / "ablation.md").read_text()
     assert "| exact | 22.2% | 55.6% | 3 | 0 | 60.0% | 33.3% |" in markdown  # acc, reference acc, FN, FP, FN rate, noise
     assert "## Chemistry" in markdown and "ablation_reward_noise.png" in markdown
-    images = _Images()
-    images.feed((tmp_path / "out" / "audit" / "ablation.html").read_text())
-    assert images.srcs and all(s.startswith("data:image/png;base64,") for s in images.srcs)
+    srcs = image_sources((tmp_path / "out" / "audit" / "ablation.html").read_text())
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
 
     mlflow.set_tracking_uri(db)
     runs = mlflow.search_runs(experiment_names=["audit-test"], output_format="list")

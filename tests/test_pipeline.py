@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 
 import mlflow
 import pytest
+from html_images import image_sources
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -26,16 +26,6 @@ def summary(acc: float, n: int, domains: dict[str, float]) -> dict:
     }
 
 
-class _Images(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.srcs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.srcs.append(dict(attrs)["src"])
-
-
 def test_comparison_rows_and_report(tmp_path):
     before = summary(0.25, 8, {"Math": 0.5, "Biology": 0.0})
     after = summary(0.5, 8, {"Math": 0.75, "Biology": 0.25})
@@ -44,9 +34,8 @@ def test_comparison_rows_and_report(tmp_path):
     assert rows[0]["delta"] == pytest.approx(0.25)
     history = [{"step": 1, "reward": 0.2, "rewards/accuracy/mean": 0.1}, {"step": 2, "reward": 0.4, "rewards/accuracy/mean": 0.3}]
     paths = render_comparison(baseline=before, trained=after, log_history=history, out_dir=tmp_path)
-    parser = _Images()
-    parser.feed(paths["html"].read_text())
-    assert len(parser.srcs) == 2 and all(s.startswith("data:image/png;base64,") for s in parser.srcs)
+    srcs = image_sources(paths["html"].read_text())
+    assert len(srcs) == 2 and all(s.startswith("data:image/png;base64,") for s in srcs)
     markdown = paths["markdown"].read_text()
     assert "| Math | 4 | 0.500 ± 0.200 | 0.750 ± 0.200 | 0.250 |" in markdown
     assert paths["reward_curve"].stat().st_size > 1000
