@@ -1,57 +1,52 @@
-"""The cascade: extract, normalise, then run tiers from cheapest until one decides.
+"""``verify``: what did the output commit to, and is it the gold — as sets of candidates, pair by pair.
 
-* In-process tiers (``sandboxed=False``: exact, numeric, fraction, smiles) run
-  in the caller; sandboxed tiers (latex, symbolic) run as one job per pair in a
-  killable worker with a hard deadline (:mod:`rewards.sandbox`).
-* ``Equal`` from any tier wins; ``NotEqual`` stops the cascade (the tier fully
-  understood both sides); ``Undecided`` passes on.
-* Nothing raises for bad model output: every failure is a ``Verdict`` with a
-  reason. Programming errors (unknown tier names) do raise.
+1. The gold and the prediction each become an :class:`~rewards.candidates.Answer` (the candidates they
+   commit to; see :mod:`rewards.extraction`).
+2. A plan says which candidate pairs must be equal: one pair; pairs by name (``x = 2, y = 3``); in order
+   (an unnamed list against named golds, a written list against one tuple); or as sets (every predicted
+   candidate equals some gold candidate and every gold candidate is matched; repeats of a value are fine).
+   A hedge therefore never earns a single gold, and a set earns only the same set.
+3. Each pair runs the tier cascade (:mod:`rewards.pair`), cheapest tier first, per the domain policy.
+
+Nothing raises for any input: every failure (including ``RecursionError`` and ``MemoryError``) is a
+:class:`Verdict` with a reason. The expensive tiers run in killable worker processes with a hard deadline;
+extraction and normalisation are linear scans over capped input.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
+import re
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import lru_cache
-from threading import Lock
 
 from . import verdict as R
-from .classify import classify_answer
-from .extraction import as_choice, extract_final_answer
-from .limits import DEFAULT_LIMITS, Limits, screen
-from .normalize import clean, split_assignment, stated_unit
+from .candidates import MAX_CANDIDATES, Answer, Candidate, answer_from_text
+from .extraction import extract_answer, gold_answer
+from .limits import DEFAULT_LIMITS, Limits
+from .pair import Job, compare_pair, safe_match, verdicts
 from .policy import DEFAULT_POLICY, DomainPolicy
 from .sandbox import DEFAULT_TIMEOUT_S, SandboxError, SandboxTimeout, existing_pool, get_pool
 from .tiers import base as T
-from .tiers import get_tier, registry_generation
 from .verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 _SANDBOX_ENABLED = os.environ.get("REWARDS_SANDBOX", "1") != "0"
+#: a gold longer than this is a whole document, not an answer
+MAX_GOLD_CHARS = 50_000
 
 
-@dataclass(frozen=True)
-class _Job:
-    """A request from the cascade to the sandbox: run these tiers on this pair."""
-
-    pred: str
-    gold: str
-    tiers: tuple
+# --- sandbox jobs ---------------------------------------------------------------------------
 
 
-def _run_job(job: _Job, timeout_s: float) -> list[T.Match]:
+def _run_job(job: Job, timeout_s: float) -> list[T.Match]:
     if not _SANDBOX_ENABLED:  # debugging aid: no time limit, same code path otherwise
-        return [_safe_match(t, job.pred, job.gold) for t in job.tiers]
+        return [safe_match(t, job.pred, job.gold) for t in job.tiers]
     try:
-        raw = get_pool().run(
-            {"pred": job.pred, "gold": job.gold, "tiers": list(job.tiers)}, timeout_s
-        )
+        raw = get_pool().run({"pred": job.pred, "gold": job.gold, "tiers": list(job.tiers)}, timeout_s)
     except SandboxTimeout as exc:
         return [T.Undecided(T.TIMEOUT, str(exc))]
     except SandboxError as exc:
@@ -70,61 +65,47 @@ def _decode(item: list) -> T.Match:
     return T.Undecided(reason or T.ERROR, detail)
 
 
-def _safe_match(tier, pred: str, gold: str) -> T.Match:
+def _drive(gen: Generator[Job, list, Verdict], timeout_s: float, first: Job | None = None) -> Verdict:
+    """Run a cascade to completion in this thread, fulfilling sandbox jobs; never raises."""
     try:
-        result = tier.match(pred, gold)
-    except Exception as exc:  # noqa: BLE001 - a tier bug must not reach the training loop
-        return T.Undecided(T.ERROR, f"{type(exc).__name__}: {exc}"[:300])
-    if not isinstance(result, (T.Equal, T.NotEqual, T.Undecided)):
-        return T.Undecided(T.ERROR, f"tier {tier.name} returned {type(result).__name__}")
-    return result
+        job = first if first is not None else next(gen)
+        while True:
+            job = gen.send(_run_job(job, timeout_s))
+    except StopIteration as stop:
+        return stop.value
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a bug: a verdict, never a crash
+        return _crash_verdict(exc)
+
+
+def _crash_verdict(exc: BaseException) -> Verdict:
+    reason = R.REFUSED if isinstance(exc, (RecursionError, MemoryError)) else R.ERROR
+    return Verdict(False, None, None, reason, f"{type(exc).__name__}: {exc}"[:300])
+
+
+# --- caches ------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=16384)
-def _clean_gold(gold: str) -> str:
-    return clean(gold)
-
-
-class _VerdictCache:
-    """LRU of decided verdicts: GRPO scores many identical final answers per gold."""
-
-    def __init__(self, size: int = 65536) -> None:
-        self.size = size
-        self._data: OrderedDict = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            if len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_verdicts = _VerdictCache()
+def _gold(gold: str) -> Answer | None:
+    return gold_answer(gold)
 
 
 def clear_caches() -> None:
     """Forget cached golds, parses and verdicts, here and in started workers (benchmarks, tests)."""
+    from .classify import classify_answer
+    from .normalize import canonical, case_matters, clean
     from .safe_parser import parse_latex_subset, parse_plain
     from .tiers._sympy_parsing import _cached
 
-    for cached in (_clean_gold, clean, classify_answer, parse_plain, parse_latex_subset, _cached):
+    for cached in (_gold, canonical, clean, case_matters, classify_answer, parse_plain, parse_latex_subset, _cached):
         cached.cache_clear()
-    _verdicts.clear()
+    verdicts.clear()
     pool = existing_pool()
     if pool is not None:
         pool.clear_worker_caches()
+
+
+# --- the cascade ----------------------------------------------------------------------------------
 
 
 def _cascade(
@@ -132,165 +113,175 @@ def _cascade(
     gold,
     *,
     domain: str | None,
+    sub_domain: str | None,
     tiers: Sequence[str] | None,
     extract: bool,
     policy: DomainPolicy | None,
     limits: Limits,
-) -> Generator[_Job, list, Verdict]:
+) -> Generator[Job, list, Verdict]:
     """Yields sandbox jobs, receives their results, returns the verdict."""
+    gold_ans, problem = _read_gold(gold)
+    if problem is not None:
+        return problem
+    pred_ans, problem = _read_prediction(prediction, extract, limits)
+    if problem is not None:
+        return problem
+    extracted = pred_ans.display[:1000]
+    if pred_ans.stuffed:
+        return Verdict(False, None, extracted[:200], R.REFUSED, "far more candidate answers than any answer has")
+    if gold_ans.stuffed:
+        return Verdict(False, None, extracted, R.GOLD_UNPARSEABLE, "gold lists far too many answers")
+    if pred_ans.open_ended != gold_ans.open_ended:
+        return Verdict(False, None, extracted, R.MISMATCH, "a list with an ellipsis against a list of values")
+    policy = policy or DEFAULT_POLICY
+
+    def names_for(g: Candidate) -> tuple[str, ...]:
+        return tuple(tiers) if tiers is not None else policy.tiers_for(g.text, domain, sub_domain)
+
+    plan = _plan(pred_ans, gold_ans)
+    if isinstance(plan, Verdict):
+        return _with_extracted(plan, extracted)
+    if plan[0] == "pairs":
+        verdict = yield from _all_pairs(plan[1], names_for, limits)
+    else:
+        verdict = yield from _same_set(pred_ans.candidates, gold_ans.candidates, names_for, limits)
+    return _with_extracted(verdict, extracted)
+
+
+def _read_gold(gold) -> tuple[Answer | None, Verdict | None]:
     if gold is None or (isinstance(gold, str) and not gold.strip()):
-        return Verdict(False, None, None, R.GOLD_UNPARSEABLE, "empty gold")
-    gold_text = gold if isinstance(gold, str) else str(gold)
+        return None, Verdict(False, None, None, R.GOLD_UNPARSEABLE, "empty gold")
+    text = gold if isinstance(gold, str) else str(gold)
+    if len(text) > MAX_GOLD_CHARS:
+        return None, Verdict(False, None, None, R.GOLD_UNPARSEABLE, f"gold of {len(text)} characters")
+    answer = _gold(text)
+    if answer is None:
+        return None, Verdict(False, None, None, R.GOLD_UNPARSEABLE, "gold is empty after normalisation")
+    return answer, None
+
+
+def _read_prediction(prediction, extract: bool, limits: Limits) -> tuple[Answer | None, Verdict | None]:
     if not isinstance(prediction, str):
-        return Verdict(False, None, None, R.NO_ANSWER, f"prediction is {type(prediction).__name__}")
-    extracted = extract_final_answer(prediction) if extract else (prediction.strip() or None)
-    if extracted is None:
-        return Verdict(False, None, None, R.NO_ANSWER, "no final answer found")
-    if len(extracted) > 4 * limits.max_length:
-        return Verdict(
-            False, None, extracted[:200], R.REFUSED, f"answer of {len(extracted)} characters"
+        return None, Verdict(False, None, None, R.NO_ANSWER, f"prediction is {type(prediction).__name__}")
+    if extract:
+        answer = extract_answer(prediction)
+    else:
+        answer = answer_from_text(prediction[: 4 * limits.max_length + 1], "given")
+    if answer is None:
+        return None, Verdict(False, None, None, R.NO_ANSWER, "no final answer found")
+    if len(answer.candidates) > MAX_CANDIDATES:
+        return None, Verdict(
+            False, None, answer.display[:200], R.REFUSED, f"{len(answer.candidates)} candidate answers"
         )
-    if len(gold_text) > 4 * limits.max_length:
-        return Verdict(False, None, extracted, R.GOLD_UNPARSEABLE, "gold is too long")
+    longest = max(len(c.text) for c in answer.candidates)
+    if longest > 4 * limits.max_length:
+        return None, Verdict(False, None, answer.display[:200], R.REFUSED, f"answer of {longest} characters")
+    return answer, None
 
-    gold_clean = _clean_gold(gold_text)
-    if not gold_clean:
-        return Verdict(
-            False, None, extracted, R.GOLD_UNPARSEABLE, "gold is empty after normalisation"
-        )
-    pred_clean = clean(extracted)
-    if not pred_clean:
-        return Verdict(False, None, extracted, R.NO_ANSWER, "answer is empty after normalisation")
-    gold_clean = as_choice(gold_clean) or gold_clean
-    pred_clean = as_choice(pred_clean) or pred_clean
-    pred_assign, gold_assign = split_assignment(pred_clean), split_assignment(gold_clean)
-    # `x = 5` against `5`: compare the values. Only when the other side is no equation at all, so that
-    # `2y = 4x + 2` is still compared as an equation against `y = 2x + 1`.
-    if pred_assign and not gold_assign and "=" not in gold_clean:
-        pred_clean = pred_assign[1]
-    elif gold_assign and not pred_assign and "=" not in pred_clean:
-        gold_clean = gold_assign[1]
 
-    gold_unit, pred_unit = stated_unit(gold_text), stated_unit(extracted)
-    if gold_unit and pred_unit and gold_unit != pred_unit:
-        return Verdict(
-            False, None, extracted, R.MISMATCH, f"unit {pred_unit!r} differs from the gold's {gold_unit!r}"
-        )
+def _with_extracted(verdict: Verdict, extracted: str) -> Verdict:
+    return Verdict(verdict.correct, verdict.tier, extracted, verdict.reason, verdict.detail)
 
-    names = (
-        tuple(tiers)
-        if tiers is not None
-        else (policy or DEFAULT_POLICY).tiers_for(gold_text, domain)
-    )
-    tier_objs = tuple(get_tier(n) for n in names)
-    key = (pred_clean, gold_clean, names, registry_generation(), limits)
-    cached = _verdicts.get(key)
-    if cached is not None:
-        return Verdict(cached.correct, cached.tier, extracted, cached.reason, cached.detail)
 
-    results: list[tuple[str, T.Match]] = []
-    screened = False
-    i = 0
-    while i < len(tier_objs):
-        tier = tier_objs[i]
-        start = len(results)
-        if tier.name != "exact" and not screened:
-            screened = True
-            gold_refusal, pred_refusal = screen(gold_clean, limits), screen(pred_clean, limits)
-            if gold_refusal:
-                return _finish(
-                    key,
-                    Verdict(
-                        False, None, extracted, R.GOLD_UNPARSEABLE, f"gold refused: {gold_refusal}"
-                    ),
-                )
-            if pred_refusal:
-                return _finish(key, Verdict(False, None, extracted, R.REFUSED, pred_refusal))
-        if getattr(tier, "sandboxed", False):
-            group = [tier]
-            while i + len(group) < len(tier_objs) and getattr(
-                tier_objs[i + len(group)], "sandboxed", False
-            ):
-                group.append(tier_objs[i + len(group)])
-            outcomes = yield _Job(pred_clean, gold_clean, tuple(group))
-            for t, outcome in zip(group, outcomes):
-                results.append((t.name, outcome))
-            if len(outcomes) < len(group) and outcomes and isinstance(outcomes[-1], T.Undecided):
-                # the job stopped early (timeout / dead worker): the rest of the group shares its fate
-                for t in group[len(outcomes) :]:
-                    results.append((t.name, outcomes[-1]))
-            i += len(group)
+_TUPLE = re.compile(r"^\s*(?:\\left)?\(.*\)\s*$", re.DOTALL)
+
+
+def _plan(pred: Answer, gold: Answer) -> tuple[str, list] | Verdict:
+    """Which candidate pairs must be equal: ("pairs", [(p, g), …]) or ("set", None)."""
+    P, G = pred.candidates, gold.candidates
+    if len(P) == 1 and len(G) == 1:
+        return "pairs", [(P[0], G[0])]
+    if _named(G) and _named(P):
+        gold_by = {_key(g.label): g for g in G}
+        pred_by = {_key(p.label): p for p in P}
+        if set(gold_by) != set(pred_by):
+            return Verdict(False, None, None, R.MISMATCH, "the named values differ from the gold's names")
+        return "pairs", [(pred_by[k], gold_by[k]) for k in gold_by]
+    if _named(G) and not any(p.label for p in P) and len(P) == len(G):
+        return "pairs", list(zip(P, G))  # unnamed values in the gold's order
+    if len(G) == 1 and pred.listed and _TUPLE.match(G[0].text):
+        return "pairs", [(Candidate("(" + ", ".join(p.text for p in P) + ")"), G[0])]
+    if len(P) == 1 and gold.listed and _TUPLE.match(P[0].text):
+        return "pairs", [(P[0], Candidate("(" + ", ".join(g.text for g in G) + ")"))]
+    return "set", []
+
+
+def _named(cands: Sequence[Candidate]) -> bool:
+    labels = [_key(c.label) for c in cands if c.label]
+    return len(labels) == len(cands) and len(set(labels)) == len(labels)
+
+
+def _key(label: str | None) -> str:
+    from .normalize import label_key
+
+    return label_key(label or "")
+
+
+def _all_pairs(pairs, names_for, limits: Limits) -> Generator[Job, list, Verdict]:
+    tiers_used: list[str] = []
+    for p, g in pairs:
+        verdict = yield from compare_pair(p, g, names_for(g), limits)
+        if not verdict.correct:
+            if len(pairs) > 1:
+                return Verdict(False, None, None, verdict.reason, f"{p.text[:40]!r} vs {g.text[:40]!r}: {verdict.detail}")
+            return verdict
+        tiers_used.append(verdict.tier or "")
+    if len(pairs) == 1:
+        return verdict
+    return Verdict(True, _deepest(tiers_used), None, R.OK, f"{len(pairs)} values matched in pairs")
+
+
+def _same_set(P, G, names_for, limits: Limits) -> Generator[Job, list, Verdict]:
+    """Every predicted candidate equals some gold candidate, and every gold candidate is matched."""
+    covered: set[int] = set()
+    tried: set[tuple[int, int]] = set()
+    tiers_used: list[str] = []
+    failures: list[Verdict] = []
+    for pi, p in enumerate(P):
+        order = sorted(range(len(G)), key=lambda gi: gi in covered)
+        for gi in order:
+            tried.add((pi, gi))
+            verdict = yield from compare_pair(p, G[gi], names_for(G[gi]), limits)
+            if verdict.correct:
+                covered.add(gi)
+                tiers_used.append(verdict.tier or "")
+                break
+            failures.append(verdict)
         else:
-            results.append((tier.name, _safe_match(tier, pred_clean, gold_clean)))
-            i += 1
-        for name, outcome in results[start:]:
-            if isinstance(outcome, T.Equal):
-                return _finish(
-                    key, Verdict(True, name, extracted, R.OK, f"{name}: {outcome.detail}")
-                )
-            if isinstance(outcome, T.NotEqual):
-                return _finish(
-                    key, Verdict(False, None, extracted, R.MISMATCH, f"{name}: {outcome.detail}")
-                )
-    return _finish(key, _undecided_verdict(extracted, gold_text, results))
+            return _set_failure(failures, f"{p.text[:60]!r} is not among the gold's {len(G)} answer(s)")
+    for gi in range(len(G)):
+        if gi in covered:
+            continue
+        for pi, p in enumerate(P):
+            if (pi, gi) in tried:
+                continue
+            verdict = yield from compare_pair(p, G[gi], names_for(G[gi]), limits)
+            if verdict.correct:
+                covered.add(gi)
+                break
+        else:
+            return Verdict(
+                False, None, None, R.MISMATCH, f"gold answer {G[gi].text[:60]!r} is missing ({len(P)} given, {len(G)} expected)"
+            )
+    return Verdict(True, _deepest(tiers_used), None, R.OK, f"the same set of {len(G)} answer(s)")
 
 
-def _finish(key, verdict: Verdict) -> Verdict:
-    if verdict.reason not in (R.TIMEOUT, R.ERROR):
-        _verdicts.put(key, verdict)
-    return verdict
+def _set_failure(failures: list[Verdict], detail: str) -> Verdict:
+    for reason in (R.GOLD_UNPARSEABLE, R.TIMEOUT, R.ERROR):
+        if any(f.reason == reason for f in failures):
+            return Verdict(False, None, None, reason, detail)
+    return Verdict(False, None, None, R.MISMATCH, detail)
 
 
-_NON_PARSING = {"exact"}
-#: a gold is a data problem only when the most permissive parser (LaTeX, with latex2sympy) fails on it
-_BROADEST_PARSER = "latex"
+def _deepest(tier_names: list[str]) -> str | None:
+    from .tiers import DEFAULT_TIERS
+
+    order = {name: i for i, name in enumerate(DEFAULT_TIERS)}
+    named = [t for t in tier_names if t]
+    return max(named, key=lambda t: order.get(t, len(order))) if named else None
 
 
-def _undecided_verdict(extracted: str, gold: str, results: list[tuple[str, T.Match]]) -> Verdict:
-    reasons = [(name, o.reason, o.detail) for name, o in results if isinstance(o, T.Undecided)]
-
-    def first(reason: str) -> tuple[str, str, str] | None:
-        return next((r for r in reasons if r[1] == reason), None)
-
-    for tier_reason, verdict_reason in ((T.TIMEOUT, R.TIMEOUT), (T.REFUSED, R.REFUSED)):
-        hit = first(tier_reason)
-        if hit:
-            return Verdict(False, None, extracted, verdict_reason, f"{hit[0]}: {hit[2]}")
-    parsing = [r for r in reasons if r[0] not in _NON_PARSING and r[1] != T.UNAVAILABLE]
-    broadest_ran = any(
-        r[0] == _BROADEST_PARSER for r in parsing
-    )  # narrower tiers failing says little
-    if (
-        broadest_ran
-        and all(r[1] == T.GOLD_UNPARSED for r in parsing)
-        and classify_answer(gold) not in ("text", "choice")
-    ):
-        details = "; ".join(f"{n}: {d}" for n, _, d in parsing if d)[:300]
-        log.warning("gold answer cannot be parsed by any tier: %r (%s)", gold[:120], details)
-        return Verdict(
-            False, None, extracted, R.GOLD_UNPARSEABLE, details or "no tier could parse the gold"
-        )
-    hit = next((r for r in reversed(reasons) if r[1] == T.PRED_UNPARSED and r[2]), None) or first(
-        T.PRED_UNPARSED
-    )
-    if hit:
-        return Verdict(False, None, extracted, R.PARSE_ERROR, f"{hit[0]}: {hit[2]}")
-    hit = first(T.ERROR)
-    if hit:
-        return Verdict(False, None, extracted, R.ERROR, f"{hit[0]}: {hit[2]}")
-    return Verdict(False, None, extracted, R.MISMATCH, "no tier found them equal")
-
-
-def _drive(
-    gen: Generator[_Job, list, Verdict], timeout_s: float, first: _Job | None = None
-) -> Verdict:
-    """Run a cascade to completion in this thread, fulfilling sandbox jobs."""
-    try:
-        job = first if first is not None else next(gen)
-        while True:
-            job = gen.send(_run_job(job, timeout_s))
-    except StopIteration as stop:
-        return stop.value
+# --- public API -------------------------------------------------------------------------------------
 
 
 def verify(
@@ -298,21 +289,28 @@ def verify(
     gold: str,
     *,
     domain: str | None = None,
+    sub_domain: str | None = None,
     tiers: Sequence[str] | None = None,
     extract: bool = True,
     policy: DomainPolicy | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Verdict:
-    """Is ``prediction`` (a full model output, or an answer with ``extract=False``) equal to ``gold``?
+    """Does ``prediction`` (a full model output, or an answer with ``extract=False``) commit to ``gold``?
 
-    ``domain`` selects the tier order through ``policy`` (see :mod:`rewards.policy`);
-    ``tiers`` overrides it. ``timeout_s`` bounds the sandboxed tiers of this call.
-    Never raises for any prediction or gold text.
+    ``domain``/``sub_domain`` (the dataset's ``domain`` and ``subDomain``) select the tier order through
+    ``policy`` (see :mod:`rewards.policy`); ``tiers`` overrides it. ``timeout_s`` bounds the sandboxed
+    tiers of this call. Never raises for any prediction or gold (unknown tier names are a programming
+    error and do raise ``ValueError``).
     """
-    gen = _cascade(
-        prediction, gold, domain=domain, tiers=tiers, extract=extract, policy=policy, limits=limits
-    )
+    _check_tiers(tiers)
+    try:
+        gen = _cascade(
+            prediction, gold, domain=domain, sub_domain=sub_domain, tiers=tiers, extract=extract,
+            policy=policy, limits=limits,
+        )
+    except Exception as exc:  # noqa: BLE001
+        return _crash_verdict(exc)
     return _drive(gen, timeout_s)
 
 
@@ -321,6 +319,7 @@ def verify_batch(
     golds: Sequence[str],
     *,
     domains: Sequence[str | None] | None = None,
+    sub_domains: Sequence[str | None] | None = None,
     tiers: Sequence[str] | None = None,
     workers: int | None = None,
     extract: bool = True,
@@ -330,14 +329,15 @@ def verify_batch(
 ) -> list[Verdict]:
     """``verify`` over pairs, with the expensive tiers spread over ``workers`` processes.
 
-    Cheap tiers run here; pairs that need the latex/symbolic tiers are sent to
-    the worker pool concurrently (``workers`` defaults to the CPU count, max 4).
-    Results keep the input order.
+    Cheap tiers run here; pairs that need the latex/symbolic tiers are sent to the worker pool
+    concurrently (``workers`` defaults to the CPU count, max 4). Results keep the input order.
     """
     if len(predictions) != len(golds):
         raise ValueError(f"{len(predictions)} predictions but {len(golds)} golds")
-    if domains is not None and len(domains) != len(golds):
-        raise ValueError(f"{len(domains)} domains but {len(golds)} golds")
+    _check_tiers(tiers)
+    for name, column in (("domains", domains), ("sub_domains", sub_domains)):
+        if column is not None and len(column) != len(golds):
+            raise ValueError(f"{len(column)} {name} but {len(golds)} golds")
     n_workers = workers or get_pool().size
     parallel = n_workers > 1 and _SANDBOX_ENABLED
     if parallel:
@@ -347,34 +347,45 @@ def verify_batch(
     executor = None
     try:
         for idx, (pred, gold) in enumerate(zip(predictions, golds)):
-            domain = domains[idx] if domains is not None else None
-            gen = _cascade(
-                pred,
-                gold,
-                domain=domain,
-                tiers=tiers,
-                extract=extract,
-                policy=policy,
-                limits=limits,
+            first = _start(
+                pred, gold, domain=domains[idx] if domains is not None else None,
+                sub_domain=sub_domains[idx] if sub_domains is not None else None,
+                tiers=tiers, extract=extract, policy=policy, limits=limits,
             )
-            try:
-                job = next(gen)  # cheap tiers run here; a job means the sandboxed tiers are needed
-            except StopIteration as stop:
-                results[idx] = stop.value
+            if isinstance(first, Verdict):
+                results[idx] = first
                 continue
+            gen, job = first
             if not parallel:
                 results[idx] = _drive(gen, timeout_s, job)
                 continue
             if executor is None:
-                executor = ThreadPoolExecutor(
-                    max_workers=n_workers, thread_name_prefix="rewards-verify"
-                )
-            futures[idx] = executor.submit(
-                _drive, gen, timeout_s, job
-            )  # workers start while we go on
+                executor = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="rewards-verify")
+            futures[idx] = executor.submit(_drive, gen, timeout_s, job)  # workers start while we go on
         for idx, fut in futures.items():
             results[idx] = fut.result()
     finally:
         if executor is not None:
             executor.shutdown(wait=True)
     return results  # type: ignore[return-value]
+
+
+def _check_tiers(tiers: Sequence[str] | None) -> None:
+    from .tiers import get_tier
+
+    if tiers is not None:
+        if isinstance(tiers, str):
+            raise TypeError("tiers must be a sequence of tier names, not one string")
+        for name in tiers:
+            get_tier(name)  # raises ValueError naming the registered tiers
+
+
+def _start(pred, gold, **options) -> Verdict | tuple[Generator, Job]:
+    """Run the cheap part of one cascade here; a job back means the sandboxed tiers are needed."""
+    try:
+        gen = _cascade(pred, gold, **options)
+        return gen, next(gen)
+    except StopIteration as stop:
+        return stop.value
+    except Exception as exc:  # noqa: BLE001
+        return _crash_verdict(exc)

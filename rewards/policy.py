@@ -106,7 +106,7 @@ class DomainPolicy:
             extras=merged(DEFAULT_EXTRAS, "extras", normalize_domain),
         )
 
-    def tiers_for(self, gold: str, domain: str | None = None) -> tuple[str, ...]:
+    def tiers_for(self, gold: str, domain: str | None = None, sub_domain: str | None = None) -> tuple[str, ...]:
         answer_class = classify_answer(gold)
         key = normalize_domain(domain)
         if answer_class in ("choice", "text") or key not in self.by_domain:

@@ -57,13 +57,13 @@ class _Tok:
 _PLAIN_TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+\.\d*|\.\d+|\d+)"
     r"|(?P<name>[A-Za-zα-ωΑ-Ω]+(?:_\{?[A-Za-z0-9]+\}?)?)"
-    r"|(?P<op>\*\*|<=|>=|!=|[-+*/^()\[\],!=<>×·÷−√π∞]))"
+    r"|(?P<op>\*\*|<=|>=|!=|[-+*/^()\[\],!=<>×·÷−√π∞≤≥≠|]))"
 )
 _LATEX_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+\.\d+|\d+)"
-    r"|(?P<cmd>\\[A-Za-z]+|\\\{|\\\})"
+    r"\s*(?:(?P<num>\d+\.\d+|\d+|\.\d+)"
+    r"|(?P<cmd>\\\\|\\[A-Za-z]+|\\\{|\\\}|\\\|)"
     r"|(?P<name>[A-Za-z](?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))?)"
-    r"|(?P<op><=|>=|[-+*/^()\[\],!=<>{}_]))"
+    r"|(?P<op><=|>=|!=|[-+*/^()\[\],!=<>{}_&|;]))"
 )
 
 _PLAIN_FUNCS = {
@@ -160,6 +160,12 @@ _GREEK = {
 }
 _RELATIONS = {
     "=": sympy.Eq,
+    "!=": sympy.Ne,
+    "\\neq": sympy.Ne,
+    "\\ne": sympy.Ne,
+    "≠": sympy.Ne,
+    "≤": sympy.Le,
+    "≥": sympy.Ge,
     "<": sympy.Lt,
     ">": sympy.Gt,
     "<=": sympy.Le,
@@ -170,7 +176,18 @@ _RELATIONS = {
     "\\geq": sympy.Ge,
     "\\lt": sympy.Lt,
     "\\gt": sympy.Gt,
+    "\\leqslant": sympy.Le,
+    "\\geqslant": sympy.Ge,
+    "\\in": None,  # membership: handled by the parser
 }
+_INEQUALITIES = (sympy.Lt, sympy.Le, sympy.Gt, sympy.Ge)
+_SET_CONSTANTS = {
+    "\\emptyset": sympy.S.EmptySet,
+    "\\varnothing": sympy.S.EmptySet,
+}
+_BLACKBOARD = {"R": sympy.S.Reals, "Z": sympy.S.Integers, "N": sympy.S.Naturals0, "Q": sympy.S.Rationals, "C": sympy.S.Complexes}
+_MATRIX_ENVS = {"pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "vmatrix", "Vmatrix", "array"}
+MAX_MATRIX_ENTRIES = 100
 _MUL_CMDS = {"\\cdot", "\\times"}
 _MAX_SPLIT_NAME = 3  # plain "xy" → x*y; longer unknown words are not mathematics
 
@@ -203,6 +220,7 @@ class _Parser:
         self.latex = latex
         self.toks = _tokenize(text, latex)
         self.i = 0
+        self.abs_depth = 0
 
     # -- token helpers --------------------------------------------------
     def peek(self, ahead: int = 0) -> _Tok:
@@ -234,23 +252,45 @@ class _Parser:
         return items[0] if len(items) == 1 else sympy.FiniteSet(*items)
 
     def item(self) -> sympy.Basic:
-        left = self.union()
-        op = self.accept(*_RELATIONS)
-        if op is None:
-            return left
-        right = self.union()
-        if self.peek().kind in ("op", "cmd") and self.peek().text in _RELATIONS:
-            raise ParseError("chained relations")
-        return _RELATIONS[op](left, right, evaluate=False)
+        """``a``, ``a = b``, ``x \\in [1, 4]``, ``x \\neq 3``, or an inequality chain ``-2 \\le x < 7``."""
+        sides = [self.union()]
+        ops: list[str] = []
+        while (op := self._relation_op()) is not None:
+            ops.append(op)
+            rhs = self.union()
+            sides.append(_pair_as_interval(rhs) if op == "\\in" else rhs)
+        if not ops:
+            return sides[0]
+        relations = [_relation(op, a, b) for op, a, b in zip(ops, sides, sides[1:])]
+        if len(relations) == 1:
+            return relations[0]
+        if all(isinstance(r, _INEQUALITIES) for r in relations):
+            return sympy.And(*relations, evaluate=False)
+        raise ParseError("chained relations")
+
+    def _relation_op(self) -> str | None:
+        tok = self.peek()
+        if tok.kind == "cmd" and tok.text == "\\not" and self.peek(1).text == "=":
+            self.i += 2
+            return "\\neq"
+        if tok.kind in ("op", "cmd") and tok.text in _RELATIONS:
+            self.i += 1
+            return tok.text
+        return None
 
     def union(self) -> sympy.Basic:
         value = self.sum()
-        while self.latex and self.accept("\\cup"):
+        while self.latex and (op := self.accept("\\cup", "\\cap", "\\setminus")):
             rhs = _pair_as_interval(self.sum())
             value = _pair_as_interval(value)
             if not (isinstance(value, sympy.Set) and isinstance(rhs, sympy.Set)):
-                raise ParseError("union of non-sets")
-            value = sympy.Union(value, rhs)
+                raise ParseError("set operation on non-sets")
+            if op == "\\cup":
+                value = sympy.Union(value, rhs)
+            elif op == "\\cap":
+                value = sympy.Intersection(value, rhs)
+            else:
+                value = sympy.Complement(value, rhs)
         return value
 
     def sum(self) -> sympy.Basic:
@@ -260,8 +300,7 @@ class _Parser:
             if op is None:
                 return value
             rhs = self.term()
-            _require_expr(value, rhs)
-            value = value + rhs if op == "+" else value - rhs
+            value = _combine(value, rhs, op)
 
     def term(self) -> sympy.Basic:
         value = self.unary()
@@ -269,18 +308,17 @@ class _Parser:
             op = self.accept("*", "/", "×", "·", "÷", "\\cdot", "\\times", "\\div")
             if op is not None:
                 rhs = self.unary()
-                _require_expr(value, rhs)
                 if op in ("/", "÷", "\\div"):
+                    _require_expr(value, rhs)
                     if rhs == 0:
                         raise ParseError("division by zero")
                     value = value / rhs
                 else:
-                    value = value * rhs
+                    value = _product(value, rhs)
                 continue
             if self._starts_primary(self.peek()):
-                rhs = self.power()  # implicit multiplication: 2x, 2(x+1), 3\sqrt{2}
-                _require_expr(value, rhs)
-                value = value * rhs
+                rhs = self.power()  # implicit multiplication: 2x, 2(x+1), 3\sqrt{2}, two matrices
+                value = _product(value, rhs)
                 continue
             return value
 
@@ -291,8 +329,10 @@ class _Parser:
             return (
                 tok.text not in _RELATIONS
                 and tok.text not in _MUL_CMDS
-                and tok.text not in ("\\div", "\\cup", "\\}", "\\{")
+                and tok.text not in ("\\div", "\\cup", "\\cap", "\\setminus", "\\}", "\\{", "\\\\", "\\not", "\\end", "\\|")
             )
+        if tok.kind == "op" and tok.text == "|":
+            return self.abs_depth == 0
         return (
             tok.kind == "op"
             and tok.text in ("(", "√", "π", "∞")
@@ -347,11 +387,23 @@ class _Parser:
                 return sympy.sqrt(self.postfix())
             if tok.text in ("(", "["):
                 return self._bracket(tok.text)
+            if tok.text == "|":
+                return self._absolute("|")
             if tok.text == "{" and self.latex:
                 value = self.sum()
                 self.expect("}")
                 return value
         raise ParseError(f"unexpected {tok.text!r}")
+
+    def _absolute(self, bar: str) -> sympy.Basic:
+        self.abs_depth += 1
+        try:
+            value = self.sum()
+        finally:
+            self.abs_depth -= 1
+        self.expect(bar)
+        _require_expr(value)
+        return sympy.Abs(value)
 
     def _bracket(self, opener: str) -> sympy.Basic:
         first = self.sum()
@@ -452,6 +504,17 @@ class _Parser:
 
     def _command(self, cmd: str) -> sympy.Basic:
         name = cmd[1:]
+        if cmd == "\\begin":
+            return self._matrix()
+        if cmd in _SET_CONSTANTS:
+            return _SET_CONSTANTS[cmd]
+        if cmd == "\\mathbb":
+            letter = self._braced_word()
+            if letter not in _BLACKBOARD:
+                raise ParseError(f"unknown set \\mathbb{{{letter}}}")
+            return _BLACKBOARD[letter]
+        if cmd == "\\|":
+            return self._absolute("\\|")
         if cmd == "\\frac":
             num, den = self._frac_args()
             _require_expr(num, den)
@@ -487,6 +550,54 @@ class _Parser:
         if cmd in _LATEX_FUNCS:
             return self._latex_function(cmd)
         raise ParseError(f"unsupported command {cmd}")
+
+    def _braced_word(self) -> str:
+        self.expect("{")
+        word = []
+        while self.peek().kind == "name":
+            word.append(self.take().text)
+        self.expect("}")
+        return "".join(word)
+
+    def _matrix(self) -> sympy.Basic:
+        """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (also bmatrix, matrix, array; vmatrix is a determinant)."""
+        env = self._braced_word()
+        if env not in _MATRIX_ENVS:
+            raise ParseError(f"unsupported environment {env}")
+        if env == "array":  # the column specification
+            self.expect("{")
+            while self.peek().kind != "end" and not self.accept("}"):
+                self.take()
+        rows: list[list[sympy.Basic]] = [[]]
+        while True:
+            if self.peek().text == "\\end":
+                break
+            entry = self.sum()
+            _require_expr(entry)
+            rows[-1].append(entry)
+            if self.accept("&"):
+                continue
+            if self.accept("\\\\"):
+                if self.peek().text != "\\end":
+                    rows.append([])
+                continue
+            if self.peek().text != "\\end":
+                raise ParseError(f"unexpected {self.peek().text!r} in a matrix")
+        self.expect("\\end")
+        if self._braced_word() != env:
+            raise ParseError("mismatched \\end")
+        if not rows[-1]:
+            rows.pop()
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise ParseError("ragged matrix")
+        if len(rows) * len(rows[0]) > MAX_MATRIX_ENTRIES:
+            raise TooLarge("matrix too large")
+        matrix = sympy.ImmutableMatrix(rows)
+        if env in ("vmatrix", "Vmatrix"):
+            if matrix.rows != matrix.cols or matrix.rows > 4:
+                raise ParseError("determinant of a non-square or large matrix")
+            return matrix.det()
+        return matrix
 
     def _latex_function(self, cmd: str) -> sympy.Basic:
         base = None
@@ -527,6 +638,40 @@ class _Parser:
             _require_expr(power)
             value = safe_pow(value, power)
         return value
+
+
+def _relation(op: str, a: sympy.Basic, b: sympy.Basic) -> sympy.Basic:
+    if op == "\\in":
+        if not isinstance(b, sympy.Set):
+            raise ParseError("\\in needs a set on its right")
+        return sympy.Contains(a, b, evaluate=False)
+    if isinstance(a, sympy.Set) or isinstance(b, sympy.Set):
+        raise ParseError("a relation between sets")
+    return _RELATIONS[op](a, b, evaluate=False)
+
+
+def _product(a: sympy.Basic, b: sympy.Basic) -> sympy.Basic:
+    am, bm = isinstance(a, sympy.MatrixBase), isinstance(b, sympy.MatrixBase)
+    if am and bm:
+        if a.shape[1] != b.shape[0]:
+            raise ParseError("matrix shapes do not multiply")
+        return sympy.ImmutableMatrix(a * b)
+    if am or bm:
+        scalar, matrix = (b, a) if am else (a, b)
+        _require_expr(scalar)
+        return sympy.ImmutableMatrix(matrix * scalar)
+    _require_expr(a, b)
+    return a * b
+
+
+def _combine(a: sympy.Basic, b: sympy.Basic, op: str) -> sympy.Basic:
+    am, bm = isinstance(a, sympy.MatrixBase), isinstance(b, sympy.MatrixBase)
+    if am or bm:
+        if not (am and bm) or a.shape != b.shape:
+            raise ParseError("adding a matrix to something of another shape")
+        return sympy.ImmutableMatrix(a + b if op == "+" else a - b)
+    _require_expr(a, b)
+    return a + b if op == "+" else a - b
 
 
 def _pair_as_interval(value: sympy.Basic) -> sympy.Basic:
@@ -596,7 +741,7 @@ def _run(text: str, latex: bool) -> sympy.Basic:
     if not text or not text.strip():
         raise ParseError("empty")
     try:
-        return _Parser(text, latex).answer()
+        value = _Parser(text, latex).answer()
     except RecursionError as exc:
         raise ParseError("nested too deeply") from exc
     except (
@@ -610,6 +755,9 @@ def _run(text: str, latex: bool) -> sympy.Basic:
         if isinstance(exc, ParseError):
             raise
         raise ParseError(f"cannot build expression: {type(exc).__name__}: {exc}"[:200]) from exc
+    if isinstance(value, sympy.logic.boolalg.BooleanAtom):
+        raise ParseError("a statement that is simply true or false")
+    return value
 
 
 @lru_cache(maxsize=4096)

@@ -38,6 +38,8 @@ POSITIVE_POINTS = 4
 NEGATIVE_POINTS = 2
 MIN_AGREEING_POINTS = 4
 _CONSTANT_SYMBOLS = {sympy.Symbol("e"): sympy.E, sympy.Symbol("i"): sympy.I}
+_LOGICAL = (sympy.core.relational.Relational, sympy.And, sympy.Or, sympy.Contains)
+_INEQUALITY = (sympy.StrictLessThan, sympy.LessThan, sympy.StrictGreaterThan, sympy.GreaterThan)
 
 
 def prepare(expr: Basic) -> Basic:
@@ -47,6 +49,13 @@ def prepare(expr: Basic) -> Basic:
     ``e^{i\\pi} = -1``; in final answers ``e`` and ``i`` are almost never variables.
     """
     if isinstance(expr, sympy.MatrixBase):
+        return expr
+    if isinstance(expr, _LOGICAL):
+        # never doit(): Eq(0, 1).doit() is False, and a relation must never collapse to a truth value
+        if expr.free_symbols & _CONSTANT_SYMBOLS.keys():
+            replaced = expr.xreplace(_CONSTANT_SYMBOLS)
+            if not isinstance(replaced, sympy.logic.boolalg.BooleanAtom):
+                return replaced
         return expr
     with contextlib.suppress(Exception):  # doit on odd objects is best effort
         expr = expr.doit()
@@ -67,7 +76,9 @@ class _Comparer:
     def compare(self, a, b) -> Match:
         if a == b:
             return Equal("identical")
-        for check in (self._matrices, self._relations, self._intervals, self._containers):
+        if isinstance(a, sympy.logic.boolalg.BooleanAtom) or isinstance(b, sympy.logic.boolalg.BooleanAtom):
+            return NotEqual("a statement that is simply true or false")
+        for check in (self._matrices, self._set_statements, self._relations, self._intervals, self._containers):
             result = check(a, b)
             if result is not None:
                 return result
@@ -84,7 +95,40 @@ class _Comparer:
             if a.shape != b.shape:
                 return NotEqual("matrix shapes differ")
             return self._all_pairs(list(a), list(b))
+        matrix, other = (a, b) if am else (b, a)
+        if isinstance(other, sympy.Tuple) and 1 in matrix.shape and len(other) == len(matrix):
+            return self._all_pairs(list(a), list(b))  # a column or row vector written as a tuple
         return NotEqual("matrix vs non-matrix")
+
+    # -- sets written as statements: x \in S, -2 \le x \le 7, x > 2 ----------------------------
+    def _set_statements(self, a, b) -> Match | None:
+        statement = (sympy.Contains, sympy.And) + _INEQUALITY
+        if not (isinstance(a, statement) or isinstance(b, statement)):
+            return None
+        if isinstance(a, _INEQUALITY) and isinstance(b, _INEQUALITY):
+            return None  # two inequalities: compared as relations
+        va, vb = _set_view(a, solved_only=True), _set_view(b, solved_only=False)
+        if va is None or vb is None:
+            if isinstance(a, (sympy.Contains, sympy.And)) or isinstance(b, (sympy.Contains, sympy.And)):
+                if va is None and _set_view(a, solved_only=False) is not None:
+                    return NotEqual("an unsolved inequality against a set (solve it)")
+                return NotEqual("a set statement against something else")
+            return None
+        (var_a, set_a), (var_b, set_b) = va, vb
+        if var_a is not None and var_b is not None and var_a != var_b:
+            return NotEqual(f"about {var_a}, not {var_b}")
+        return self._sets(set_a, set_b)
+
+    def _sets(self, a: sympy.Set, b: sympy.Set) -> Match:
+        if a == b:
+            return Equal("the same set")
+        if isinstance(a, sympy.Interval) and isinstance(b, sympy.Interval):
+            return self._intervals(a, b) or NotEqual("different intervals")
+        if isinstance(a, sympy.Union) and isinstance(b, sympy.Union):
+            return self._unordered(list(a.args), list(b.args))
+        if isinstance(a, sympy.FiniteSet) and isinstance(b, sympy.FiniteSet):
+            return self._unordered(list(a), list(b))
+        return NotEqual(f"different sets: {short(a)} vs {short(b)}")
 
     def _relations(self, a, b) -> Match | None:
         ar, br = (
@@ -94,10 +138,11 @@ class _Comparer:
         if not (ar or br):
             return None
         if ar and br:
-            if isinstance(a, sympy.Eq) and isinstance(b, sympy.Eq):
-                return self._equations(a, b)
-            if isinstance(a, sympy.Eq) or isinstance(b, sympy.Eq):
-                return NotEqual("equation vs inequality")
+            for kind in (sympy.Eq, sympy.Ne):
+                if isinstance(a, kind) and isinstance(b, kind):
+                    return self._equations(a, b)
+            if isinstance(a, (sympy.Eq, sympy.Ne)) or isinstance(b, (sympy.Eq, sympy.Ne)):
+                return NotEqual(f"{type(a).__name__} vs {type(b).__name__}")
             return self._inequalities(a, b)
         rel, other = (a, b) if ar else (b, a)
         if isinstance(other, sympy.Tuple) and len(other) == 2 and not isinstance(rel, sympy.Eq):
@@ -108,7 +153,7 @@ class _Comparer:
             return self._inequality_vs_set(rel, other)  # x > 2 and (2, oo) name the same set
         return NotEqual("relation vs value")
 
-    def _equations(self, a: sympy.Eq, b: sympy.Eq) -> Match:
+    def _equations(self, a, b) -> Match:
         if a.lhs == b.lhs:
             return self.compare(a.rhs, b.rhs)
         da, db = a.lhs - a.rhs, b.lhs - b.rhs
@@ -266,6 +311,77 @@ def _points(symbols: list, a: sympy.Expr, b: sympy.Expr):
     for k in range(POSITIVE_POINTS + NEGATIVE_POINTS):
         sign = 1 if k < POSITIVE_POINTS else -1
         yield tuple(sign * sympy.Rational(rng.randint(11, 97), rng.randint(7, 31)) for _ in symbols)
+
+
+def _solved(rel) -> bool:
+    """``x > 2``, ``3 \\ge y``: a bare symbol against a number (not ``x + 1 > 3``, which echoes a question)."""
+    sides = (rel.lhs, rel.rhs)
+    return any(isinstance(s, sympy.Symbol) for s in sides) and any(s.is_number for s in sides)
+
+
+def _chain(statement) -> tuple[sympy.Expr, sympy.Set] | None:
+    """``a < E < b`` → (E, the interval between a and b), whatever E is."""
+    if not isinstance(statement, sympy.And) or len(statement.args) != 2:
+        return None
+    first, second = statement.args
+    if not (isinstance(first, _INEQUALITY) and isinstance(second, _INEQUALITY)):
+        return None
+    # sympy may reorder And's arguments: find the shared middle
+    for left, right in ((first, second), (second, first)):
+        lo_op, mid, hi_op_mid, hi = left, left.rhs, right.lhs, right.rhs
+        if mid == hi_op_mid and left.lhs.is_number and hi.is_number:
+            increasing = isinstance(left, (sympy.StrictLessThan, sympy.LessThan)) and isinstance(
+                right, (sympy.StrictLessThan, sympy.LessThan)
+            )
+            decreasing = isinstance(left, (sympy.StrictGreaterThan, sympy.GreaterThan)) and isinstance(
+                right, (sympy.StrictGreaterThan, sympy.GreaterThan)
+            )
+            if not (increasing or decreasing):
+                return None
+            lo, hi_v = (left.lhs, hi) if increasing else (hi, left.lhs)
+            lo_open = isinstance(lo_op if increasing else right, (sympy.StrictLessThan, sympy.StrictGreaterThan))
+            hi_open = isinstance(right if increasing else lo_op, (sympy.StrictLessThan, sympy.StrictGreaterThan))
+            return mid, sympy.Interval(lo, hi_v, left_open=lo_open, right_open=hi_open)
+    return None
+
+
+def _set_view(obj, *, solved_only: bool):
+    """(variable or None, the set ``obj`` names), or None when it names no set.
+
+    ``solved_only`` (the prediction): an inequality counts only when solved (a bare symbol against numbers);
+    an echo of the question (``2 \\le x + 1 \\le 8``) is not an answer. A gold may be unsolved (it is solved here).
+    """
+    if isinstance(obj, sympy.Contains):
+        element, the_set = obj.args
+        return (element if isinstance(element, sympy.Symbol) else None), the_set
+    if isinstance(obj, sympy.Set):
+        return None, obj
+    if isinstance(obj, sympy.Tuple) and len(obj) == 2:
+        interval = _as_open_interval(obj)
+        return (None, interval) if isinstance(interval, sympy.Set) else None
+    chain = _chain(obj)
+    if chain is not None:
+        middle, interval = chain
+        if isinstance(middle, sympy.Symbol):
+            return middle, interval
+        if solved_only:
+            return None
+        symbols = middle.free_symbols
+        if len(symbols) == 1:
+            try:
+                return next(iter(symbols)), obj.as_set()
+            except Exception:  # noqa: BLE001 - not solvable: the chain's own interval
+                return None, interval
+        return None, interval  # 0 < f(x) < 1: the interval f(x) ranges over
+    if isinstance(obj, _INEQUALITY) and len(obj.free_symbols) == 1:
+        if solved_only and not _solved(obj):
+            return None
+        symbol = next(iter(obj.free_symbols))
+        try:
+            return symbol, _simple_solution_set(obj) or obj.as_set()
+        except Exception:  # noqa: BLE001
+            return None
+    return None
 
 
 def _simple_solution_set(rel) -> sympy.Set | None:

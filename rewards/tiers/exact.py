@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..normalize import exact_key
+from ..normalize import case_matters, exact_key
 from .base import NO_MATCH, Equal, Match, Undecided
 
 
@@ -11,7 +11,9 @@ class ExactTier:
 
     Normalisation (see :mod:`rewards.normalize`) removes delimiters, spacing,
     ``\\text{}``, ``\\left/\\right``, degree signs, ``%``, trailing periods,
-    thousands separators and safe units, and folds case for words and letters.
+    thousands separators and known units. Case is folded only where it carries no meaning: words and
+    sentences (``Anterior`` = ``anterior``), never formulas, SMILES or symbols (``CO`` ≠ ``Co``,
+    ``C1CCCCC1`` ≠ ``c1ccccc1``, ``x`` ≠ ``X``).
     """
 
     name = "exact"
@@ -21,6 +23,7 @@ class ExactTier:
         if "%" in pred and "%" not in gold:
             # `0.5%` against `0.5` is a 100x question, not a spelling one: the numeric tier's rule decides
             return Undecided(NO_MATCH, "percentage against a plain number")
-        if exact_key(pred) == exact_key(gold):
+        fold = not case_matters(gold)
+        if exact_key(pred, fold_case=fold) == exact_key(gold, fold_case=fold):
             return Equal("same normalised string")
         return Undecided(NO_MATCH)
