@@ -85,7 +85,8 @@ RETRACTION = re.compile(
     re.IGNORECASE,
 )
 _HEDGE_WORDS = re.compile(
-    r"^(?:probably|likely|clearly|simply|just|indeed|exactly|therefore|thus|then|so|hence|actually|"
+    r"^(?:probably|likely|clearly|simply|just|indeed|exactly|therefore|thus|then|so|hence|actually|also|possibly|"
+    r"maybe|perhaps|alternatively|potentially|even|"
     r"approximately|about|roughly|around|equal\sto|equals|precisely|definitely)\s", re.IGNORECASE
 )
 _DECIMAL_COMMA_ALONE = re.compile(r"^[+-]?(?:0,\d+|\d{4,},\d+|\d{1,3},(?:\d\d|\d{4,}))$")

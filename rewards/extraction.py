@@ -421,7 +421,28 @@ _ANSWER_NOUN = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r"\b(?:because|since|as|which|where|given|due|after|if|when|i\.e\.)\b|[;(]", re.IGNORECASE)
-_CONNECTOR_ONLY = re.compile(r"^\s?(?:,\s?(?:and\s|or\s)?|(?:and|or|and/or)\s)\s?$", re.IGNORECASE)
+_JOIN_WORDS = {
+    "and", "or", "also", "possibly", "maybe", "perhaps", "alternatively", "even", "probably", "potentially",
+    "but", "could", "might", "may", "be", "is", "it", "else", "either", "both", "as", "well", "respectively",
+}
+_JOIN_MARKS = {"and", "or", "also", "possibly", "maybe", "perhaps", "alternatively", "could", "might", "may", "either"}
+
+
+class _Joins:
+    """Prose that joins two values into one answer: ``, ``, `` and ``, `` or possibly ``, ``, but it could
+    also be`` (a hedge is a set too). Never a clause with other words, and never a negation."""
+
+    @staticmethod
+    def match(prose: str) -> bool:
+        words = re.findall(r"[A-Za-z]+", prose)
+        if len(words) > 6 or any(w.lower() not in _JOIN_WORDS for w in words):
+            return False
+        if re.search(r"[.;:!?]", prose):
+            return False
+        return "," in prose or any(w.lower() in _JOIN_MARKS for w in words)
+
+
+_CONNECTOR_ONLY = _Joins()
 
 
 def _value_tokens(sentence: list[_Token]) -> list[_Token]:

@@ -168,6 +168,7 @@ def presentation(text: str) -> str:
     s = _DEGREE.sub(lambda _m: "^{\\circ}", s)
     s = _TEMPERATURE.sub(lambda m: f"^{{\\circ}}{m.group(1) or m.group(2)}", s)
     s = _LATEX_THOUSANDS.sub("", s)
+    s = re.sub(r"([_^])\{\s?([A-Za-z0-9])\s?\}", r"\1\2", s)  # C_{5} = C_5, x^{2} = x^2
     s = s.replace("\\&", "&")
     s = re.sub(r"\s+", " ", s).strip()
     return s
@@ -260,6 +261,12 @@ def canonical(text: str) -> Canon:
         value, unit, unit_text = _split_unit(value)
     if unit is None and currency and parse_number_like(value):
         unit, unit_text = parse_unit("$"), "$"
+    if unit is None and "=" in value:
+        named = split_assignment(value)  # x = 5 km: the unit belongs to the value
+        if named is not None:
+            rhs, unit, unit_text = _split_unit(_value_forms(named[1]))
+            if unit is not None:
+                value = f"{named[0]} = {rhs}"
     return Canon(value, unit, unit_text)
 
 
@@ -315,6 +322,19 @@ _CASELESS_WORDS = {"yes", "no", "true", "false", "none"}
 _NON_SMILES_WORD = re.compile(r"(?:(?!Cl|Br)[A-Za-z])*[ADEGHJKLMQRTUVWXYZadeghijkmqtuvwxyz](?:[A-Za-z])*")
 
 
+def is_formula(value: str) -> bool:
+    """``CO``, ``NaCl``, ``C_5H_{12}O``, ``CuSO4·5H2O``, ``SO_4^{2-}``: element symbols with counts."""
+    compact = value.strip().replace(" ", "")
+    if not compact or compact.lower() in _CASELESS_WORDS or len(compact) > 60:
+        return False
+    parts = [p for p in _HYDRATE.split(compact) if p]
+    if not parts or not all(_FORMULA.match(p) for p in parts):
+        return False
+    # CCO, C1CCCCC1: the same element twice in a row is a SMILES chain, not a molecular formula
+    symbols = re.findall(rf"(?:{_ELEMENTS})", re.sub(r"[_{}^()\d+-]", " ", compact).replace(" ", "|"))
+    return not any(a == b for a, b in zip(symbols, symbols[1:]))
+
+
 @lru_cache(maxsize=16384)
 def case_matters(gold_value: str) -> bool:
     """Does letter case carry meaning in this gold? Chemical formulas (``CO`` ≠ ``Co``), SMILES
@@ -325,8 +345,7 @@ def case_matters(gold_value: str) -> bool:
     compact = s.replace(" ", "")
     if " " in s.strip() and is_prose(s):
         return False  # a phrase
-    parts = [p for p in _HYDRATE.split(compact) if p]
-    if parts and all(_FORMULA.match(p) for p in parts):
+    if is_formula(s):
         return True
     if (
         _SMILES_CHARS.match(compact)

@@ -80,13 +80,15 @@ def make_reward_func(
     name: str = "accuracy",
     answer_key: str = "answer",
     domain_key: str = "domain",
+    sub_domain_key: str = "sub_domain",
     timeout_s: float = DEFAULT_TIMEOUT_S,
     workers: int | None = None,
     bad_gold_reward: float | None = 0.0,
 ) -> Callable[..., list[float | None]]:
     """A TRL reward function: 1.0 for a verified-correct final answer, else 0.0.
 
-    ``tiers``/``policy`` are passed to :func:`rewards.verify_batch`. A gold that
+    ``tiers``/``policy`` are passed to :func:`rewards.verify_batch`, with each row's ``domain`` and
+    ``sub_domain`` columns (the policy is keyed on them). A gold that
     no tier can parse earns ``bad_gold_reward`` (0.0; ``None`` makes TRL skip the
     row) and a logged warning, never a free 1.0. The function has ``__name__ ==
     name`` and a ``stats`` attribute (:class:`TierStats`); when TRL passes
@@ -107,14 +109,14 @@ def make_reward_func(
         golds = list(golds)
         if len(golds) != len(completions):
             raise ValueError(f"{len(completions)} completions but {len(golds)} answers")
-        domains = domain if domain_key == "domain" else kwargs.get(domain_key)
-        if isinstance(domains, str) or domains is None:
-            domains = [domains] * len(golds)
+        domains = _column(domain if domain_key == "domain" else kwargs.get(domain_key), len(golds))
+        sub_domains = _column(kwargs.get(sub_domain_key), len(golds))
         texts = [completion_text(c) for c in completions]
         verdicts = verify_batch(
             texts,
             [g if isinstance(g, str) else ("" if g is None else str(g)) for g in golds],
-            domains=list(domains),
+            domains=domains,
+            sub_domains=sub_domains,
             tiers=tiers,
             workers=workers,
             policy=policy,
@@ -131,6 +133,14 @@ def make_reward_func(
     reward.__qualname__ = name
     reward.stats = stats  # type: ignore[attr-defined]
     return reward
+
+
+def _column(values, n: int) -> list:
+    """A per-row dataset column as TRL passes it (a list), or one value / None broadcast to every row."""
+    if values is None or isinstance(values, str):
+        return [values] * n
+    values = list(values)
+    return values if len(values) == n else [None] * n
 
 
 def _log_batch(log_metric, name: str, verdicts: Sequence) -> None:

@@ -37,7 +37,13 @@ def test_json_output_and_options():
         "detail": verdict["detail"],
     }
     result = runner.invoke(
-        app, ["verify", "\\boxed{60}", "60^\\circ", "--domain", "geometry", "--json"]
+        app, ["verify", "\\boxed{60}", "60^\\circ", "--domain", "Math", "--sub-domain", "Geometry", "--json"]
+    )
+    assert json.loads(result.output)["tier"] == "exact"
+    policy = '{"by_domain": {"math/geometry": ["numeric", "exact"]}}'
+    result = runner.invoke(
+        app, ["verify", "\\boxed{60}", "60^\\circ", "--domain", "Math", "--sub-domain", "Geometry",
+              "--policy", policy, "--json"]
     )
     assert json.loads(result.output)["tier"] == "numeric"
 
@@ -51,8 +57,8 @@ def test_unknown_tier_is_a_usage_error():
 def test_help_describes_the_command():
     result = runner.invoke(app, ["verify", "--help"])
     assert result.exit_code == 0
-    assert (
-        "--domain" in result.output
-        and "--tiers" in result.output
-        and "--no-extract" in result.output
-    )
+    assert "check" in result.output and "audit" in result.output and "--domain" in result.output
+    result = runner.invoke(app, ["verify", "check", "--help"])
+    assert result.exit_code == 0
+    for option in ("--domain", "--sub-domain", "--tiers", "--policy", "--no-extract", "--json"):
+        assert option in result.output, option

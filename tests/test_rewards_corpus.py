@@ -37,6 +37,7 @@ def verdicts() -> dict[str, object]:
         [c["output"] for c in runnable],
         [c["gold"] for c in runnable],
         domains=[c.get("domain") for c in runnable],
+        sub_domains=[c.get("sub_domain") for c in runnable],
     )
     return {c["id"]: v for c, v in zip(runnable, results)}
 

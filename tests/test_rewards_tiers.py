@@ -189,16 +189,18 @@ def test_classify_answer(gold, cls):
     assert cls in rewards.ANSWER_CLASSES
 
 
-def test_default_policy():
+def test_default_policy_is_keyed_on_the_datasets_domains():
     policy = DomainPolicy()
     assert policy.tiers_for("B") == ("exact",)
-    assert policy.tiers_for("Anterior", "Biology") == ("exact",)
-    assert policy.tiers_for("\\[12\\]", "geometry")[0] == "numeric"
-    assert policy.tiers_for("x^2", "Algebra").index("symbolic") < policy.tiers_for(
-        "x^2", "Algebra"
-    ).index("latex")
-    assert policy.tiers_for("12", "multiple choice") == ("exact",)
+    assert policy.tiers_for("Anterior", "Biology", "Anatomy") == ("exact",)
+    assert policy.tiers_for("\\[12\\]", "Math", "Geometry") == rewards.DEFAULT_TIERS
     assert policy.tiers_for("\\frac{1}{2}") == ("exact", "fraction", "numeric", "latex", "symbolic")
+    # a chemical formula is compared as written in Chemistry; elsewhere "BC" is mathematics (a segment)
+    assert policy.answer_class("CO", "Chemistry") == "formula"
+    assert policy.tiers_for("CO", "Chemistry", "Inorganic Chemistry") == ("exact",)
+    assert policy.answer_class("BC", "Math") == "symbolic"
+    assert not verify("Final answer: OC", "CO", domain="Chemistry").correct
+    assert not verify("Final answer: Co", "CO", domain="Chemistry").correct
 
 
 def test_chemistry_adds_smiles_only_when_rdkit_is_present(monkeypatch):
@@ -212,13 +214,21 @@ def test_chemistry_adds_smiles_only_when_rdkit_is_present(monkeypatch):
 
 
 def test_policy_from_config_merges_and_validates():
-    policy = DomainPolicy.from_dict({"by_domain": {"Physics": "numeric, latex"}})
+    policy = DomainPolicy.from_dict(
+        {"by_domain": {"Physics": "numeric, latex", "Math/Statistics": ["numeric", "exact"]}}
+    )
     assert policy.tiers_for("\\[3\\]", " physics ") == ("numeric", "latex")
-    assert policy.tiers_for("\\[3\\]", "geometry")[0] == "numeric"  # defaults kept
-    with pytest.raises(ValueError):
+    assert policy.tiers_for("\\[3\\]", "Physics", "Optics") == ("numeric", "latex")  # domain rule
+    assert policy.tiers_for("\\[3\\]", "Math", "Statistics ") == ("numeric", "exact")  # sub-domain rule
+    assert policy.tiers_for("\\[3\\]", "Math", "Algebra") == rewards.DEFAULT_TIERS
+    assert policy.tiers_for("CO", "Chemistry") == ("exact",)  # defaults kept
+    assert DomainPolicy.from_dict(policy.to_dict()).to_dict() == policy.to_dict()
+    with pytest.raises(ValueError, match="by_kind"):
         DomainPolicy.from_dict({"by_kind": {}})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="complex"):
         DomainPolicy.from_dict({"by_class": {"complex": ["exact"]}})
+    with pytest.raises(ValueError, match="nope"):
+        DomainPolicy.from_dict({"by_domain": {"Physics": ["nope"]}})
 
 
 def test_smiles_tier_canonicalises_molecules():
