@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint clean venv
+.PHONY: demo test bench peer lint clean venv
 
 venv: $(STAMP)
 
@@ -26,6 +26,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench --benchmark-enable --benchmark-columns=mean,ops,rounds
+
+peer: $(STAMP)
+	$(BIN)/python tests/peer/math_verify_suite.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness rewards tasks experiments reports tests
