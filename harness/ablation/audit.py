@@ -109,30 +109,36 @@ class AuditResult:
                 "disagreements": self.disagreements, "logged_mismatches": self.logged_mismatches}
 
 
-def _verdicts(records: Sequence[SampleRecord], tier_set: TierSet, workers: int | None) -> list:
+def _verdicts(records: Sequence[SampleRecord], tier_set: TierSet, workers: int | None, policy=None) -> list:
+    """Each sample scored as training scores it: its domain and sub-domain select the policy's tiers."""
     from rewards import verify_batch
 
     return verify_batch([r.prediction for r in records], [r.gold for r in records],
-                        domains=[r.domain for r in records], tiers=tier_set.tiers, workers=workers)
+                        domains=[r.domain for r in records], sub_domains=[r.sub_domain for r in records],
+                        tiers=tier_set.tiers, policy=policy, workers=workers)
 
 
 _FAILURES = frozenset({"gold_unparseable", "error"})
 
 
 def run_audit(records: Sequence[SampleRecord], tier_sets: Sequence[TierSet], *, reference: TierSet = POLICY,
-              workers: int | None = None, examples_per_set: int = 5, source: str = "") -> AuditResult:
-    """Score `records` under every tier set and compare each with `reference`, per domain and overall."""
+              workers: int | None = None, examples_per_set: int = 5, source: str = "", policy=None) -> AuditResult:
+    """Score `records` under every tier set and compare each with `reference`, per domain and overall.
+
+    `policy` (a `rewards.DomainPolicy`, the experiment's `rewards.policy`) is what "the per-domain policy" means
+    for every tier set without a fixed tier list.
+    """
     if not records:
         raise ValueError("the reward audit needs at least one sample")
     names = [ts.name for ts in tier_sets]
     if len(set(names)) != len(names):
         raise ValueError(f"tier set names must be unique, got {names}")
-    reference_verdicts = _verdicts(records, reference, workers)
+    reference_verdicts = _verdicts(records, reference, workers, policy)
     domains = sorted({r.domain for r in records})
     cells = {(ts.name, d): AuditCell(ts.name, d) for ts in tier_sets for d in [*domains, OVERALL]}
     disagreements: dict[str, list[dict[str, Any]]] = {}
     for ts in tier_sets:
-        verdicts = reference_verdicts if ts.tiers == reference.tiers else _verdicts(records, ts, workers)
+        verdicts = reference_verdicts if ts.tiers == reference.tiers else _verdicts(records, ts, workers, policy)
         listed = disagreements.setdefault(ts.name, [])
         for record, ref, got in zip(records, reference_verdicts, verdicts):
             fn, fp = ref.correct and not got.correct, got.correct and not ref.correct

@@ -31,7 +31,7 @@ from harness.ablation.audit import AuditResult, run_audit
 from harness.ablation.config import AblationConfig, Variant
 from harness.ablation.state import AblationState
 from harness.leaderboard.samples import SampleRecord, load_samples, read_samples
-from harness.training.config import ExperimentConfig
+from harness.training.config import ExperimentConfig, reward_policy
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def evaluate(model: str, cfg: ExperimentConfig, out_dir: Path, *, tiers: Sequenc
     from harness.evaluation import run_eval
 
     e = cfg.eval
-    return run_eval(model, cfg.data.source, tiers=list(tiers) if tiers else None, limit=e.limit,
+    return run_eval(model, cfg.data.source, tiers=list(tiers) if tiers else None, policy=cfg.rewards.policy,
+                    limit=e.limit,
                     batch_size=e.batch_size, backend=e.backend, output_dir=out_dir, gen_kwargs=e.gen_kwargs,
                     eval_fraction=cfg.data.eval_fraction, seed=cfg.data.split_seed, split=split,
                     revision=cfg.data.revision, max_images=e.max_images, task="open_mm_rl_all",
@@ -161,7 +162,8 @@ class Ablation:
 
         tier_sets = [v.tier_set for v in self.acfg.variants]
         self.say(f"reward audit: {len(records)} samples x {len(tier_sets)} tier sets")
-        result = run_audit(records, tier_sets, reference=self.acfg.reference_set, source=source)
+        result = run_audit(records, tier_sets, reference=self.acfg.reference_set, source=source,
+                           policy=reward_policy(self.base))
         if result.logged_mismatches:
             self.warnings.append(f"{len(result.logged_mismatches)} sample(s) score differently today than in the eval "
                                  f"that logged them (rewards changed?), e.g. {result.logged_mismatches[:3]}")
@@ -211,7 +213,8 @@ class Ablation:
             eval_run = log_eval_child(result, cfg, run_name="final_eval",
                                       tags={"mmrl.tier_set": variant.name, "mmrl.stage": "final_eval",
                                             "mmrl.ablation": self.acfg.name})
-        own = run_audit(read_samples(result.samples_paths), [variant.tier_set], reference=self.acfg.reference_set)
+        own = run_audit(read_samples(result.samples_paths), [variant.tier_set], reference=self.acfg.reference_set,
+                        policy=reward_policy(cfg))
         return {"name": variant.name, "tiers": variant.tier_set.description, "policy": variant.policy,
                 "run_id": entry["run_id"], "eval_run_id": eval_run, "model_dir": model_dir,
                 "data_fingerprint": done.completed["data"].get("fingerprint"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -73,6 +74,7 @@ def train_cmd(
                                                               "data_fingerprint": fingerprint})
             log_params_safe({f"grpo.{k}": v for k, v in cfg.grpo.items()} | {
                 "model": cfg.model.name_or_path, "tiers": cfg.rewards.tiers or "policy",
+                "rewards.policy": json.dumps(cfg.rewards.policy, sort_keys=True) if cfg.rewards.policy else "default",
                 "format_weight": cfg.rewards.format_weight})
         result = run_training(cfg, data_dir, resume=resume)
     if state.is_main_process:

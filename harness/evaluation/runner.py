@@ -73,6 +73,7 @@ def run_eval(
     *,
     processor: Any = None,
     tiers: Sequence[str] | str | None = None,
+    policy: Mapping[str, Any] | None = None,
     limit: int | None = None,
     batch_size: int = 1,
     backend: str = "hf",
@@ -94,7 +95,8 @@ def run_eval(
     `model.name_or_path`), or a ready lm-eval `LM`. `data_source`: "sample", a hub id or a local file (None:
     the hub dataset, or `MMRL_DATA_SOURCE`). `eval_fraction`/`seed` pick the split (defaults 0.25 / 0); `split`
     is "eval" (held out), "train" or "all". `limit` caps the examples *per domain task*. `tiers` restricts the
-    matching cascade (ablations). `gen_kwargs` override the task's generation settings, e.g. "max_gen_toks=64".
+    matching cascade (ablations); `policy` is the reward policy (`rewards.DomainPolicy.from_dict` mapping, the
+    experiment YAML's `rewards.policy`). `gen_kwargs` override the task's generation settings, e.g. "max_gen_toks=64".
     """
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
@@ -107,6 +109,7 @@ def run_eval(
             "source": data_source,
             "revision": revision,
             "tiers": tiers,
+            "policy": policy,
             "eval_fraction": eval_fraction,
             "split_seed": seed,
             "split": split,
@@ -118,6 +121,7 @@ def run_eval(
         "source": options.source,
         "revision": options.revision,
         "tiers": ",".join(options.tiers) if options.tiers else "",
+        "policy": options.policy,
         "eval_fraction": options.eval_fraction,
         "split_seed": options.split_seed,
         "split": options.split,
@@ -204,6 +208,7 @@ def run_eval(
             "max_images": max_images,
             "apply_chat_template": True,
             "random_seed": random_seed,
+            "reward_policy": options.policy or "default",
             "lm_eval_version": results.get("lm_eval_version") or _lm_eval_version(),
         },
         seconds=seconds,

@@ -40,6 +40,8 @@ class SampleRecord:
     task: str
     metrics: dict[str, float] = field(default_factory=dict)
     tiers: str = ""  # the tier restriction the eval ran with ("" = the domain policy)
+    sub_domain: str = ""
+    policy: str = ""  # the reward policy the eval ran with, as JSON ("" = the reward's default)
 
     @property
     def acc(self) -> float | None:
@@ -92,6 +94,8 @@ def parse_sample_line(row: dict[str, Any], *, task: str, where: str) -> SampleRe
         task=task,
         metrics=metrics,
         tiers=str(doc.get("mmrl_tiers") or ""),
+        sub_domain=str(doc.get("sub_domain") or "").strip(),
+        policy=str(doc.get("mmrl_policy") or ""),
     )
 
 

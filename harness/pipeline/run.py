@@ -115,7 +115,8 @@ class Pipeline:
 
         e = self.cfg.eval
         result = run_eval(
-            model, self.cfg.data.source, tiers=self.cfg.rewards.tiers, limit=e.limit, batch_size=e.batch_size,
+            model, self.cfg.data.source, tiers=self.cfg.rewards.tiers, policy=self.cfg.rewards.policy,
+            limit=e.limit, batch_size=e.batch_size,
             backend=e.backend, output_dir=self.out / "eval" / name, gen_kwargs=e.gen_kwargs,
             eval_fraction=self.cfg.data.eval_fraction, seed=self.cfg.data.split_seed, revision=self.cfg.data.revision,
             max_images=e.max_images, task="open_mm_rl_all",

@@ -30,8 +30,10 @@ def run_training(
 ) -> TrainResult:
     """Train inside the caller's active MLflow run (if any)."""
     from harness.grpo_data import get_io_stats
+    from harness.training.config import reward_policy
 
-    recorder = CompletionRecorder(maxlen=cfg.logging.completions_per_log, tiers=cfg.rewards.tiers)
+    recorder = CompletionRecorder(maxlen=cfg.logging.completions_per_log, tiers=cfg.rewards.tiers,
+                                  policy=reward_policy(cfg))
     accuracy, fmt = build_reward_funcs(cfg)
     funcs = [recorder.wrap(accuracy), fmt]
     reward_stats = {getattr(f, "__name__", f"reward{i}"): getattr(f, "stats", None) for i, f in enumerate(funcs)}

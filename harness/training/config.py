@@ -43,6 +43,8 @@ class ModelConfig:
 class RewardConfig:
     # None: the domain policy decides the tiers; a list overrides it for every domain (ablations).
     tiers: list[str] | None = None
+    # the reward policy keyed on the data's domain/sub-domain (rewards.DomainPolicy.from_dict); None: default
+    policy: dict[str, Any] | None = None
     format_weight: float = 0.2
     accuracy_weight: float = 1.0
 
@@ -134,12 +136,40 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     return cls(**values)
 
 
+def reward_policy(cfg: ExperimentConfig):
+    """The experiment's reward policy as the object `rewards` takes (None: the reward's default)."""
+    if not cfg.rewards.policy:
+        return None
+    import rewards
+
+    return rewards.DomainPolicy.from_dict(cfg.rewards.policy)
+
+
+def _check_reward_policy(section: RewardConfig) -> None:
+    if section.policy is None:
+        return
+    import rewards
+
+    if not isinstance(section.policy, dict):
+        raise ConfigError(f"rewards.policy: expected a mapping, got {type(section.policy).__name__}")
+    try:
+        rewards.DomainPolicy.from_dict(section.policy)
+    except ValueError as exc:
+        raise ConfigError(f"rewards.{exc}" if str(exc).startswith("policy") else f"rewards.policy: {exc}") from exc
+
+
 def config_from_dict(raw: dict[str, Any], *, source_path: str | None = None) -> ExperimentConfig:
     raw = dict(raw or {})
+    if "reward" in raw:  # `reward:` is accepted as the section's singular spelling
+        if "rewards" in raw:
+            raise ConfigError("both 'reward' and 'rewards' sections given; use 'rewards'")
+        raw["rewards"] = raw.pop("reward")
     kwargs: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
         if name in raw:
             kwargs[name] = _build(cls, raw.pop(name) or {}, name)
+    if "rewards" in kwargs:
+        _check_reward_policy(kwargs["rewards"])
     grpo = raw.pop("grpo", {}) or {}
     validate_grpo_fields(grpo)
     kwargs["grpo"] = grpo

@@ -106,8 +106,9 @@ def check_vllm_vlm_prompts(args: Any, model_path: str) -> None:
 def build_reward_funcs(cfg: ExperimentConfig) -> list:
     """Accuracy (tier cascade under the domain policy, or fixed tiers for ablations) and format rewards."""
     import rewards
+    from harness.training.config import reward_policy
 
-    accuracy = rewards.make_reward_func(tiers=cfg.rewards.tiers)
+    accuracy = rewards.make_reward_func(tiers=cfg.rewards.tiers, policy=reward_policy(cfg))
     fmt = rewards.make_format_reward()
     return [accuracy, fmt]
 

@@ -13,6 +13,7 @@ Choosing the data without editing YAML: lm-eval passes its `--metadata` JSON (an
 | `source`        | `MMRL_DATA_SOURCE`   | `TuringEnterprises/Open-MM-RL`  |
 | `revision`      | `MMRL_DATA_REVISION` | latest                          |
 | `tiers`         | `MMRL_TIERS`         | the verifier's domain cascade   |
+| `policy`        | `MMRL_REWARD_POLICY` | the reward's default policy (JSON mapping: by_class / by_domain / extras) |
 | `eval_fraction` | `MMRL_EVAL_FRACTION` | 0.25                            |
 | `split_seed`    | `MMRL_SPLIT_SEED`    | 0                               |
 | `split`         | `MMRL_EVAL_SPLIT`    | `eval` (held out); `train`/`all`|
@@ -30,7 +31,7 @@ from PIL import Image as PILImage
 from harness.data import fingerprint, load_dataset, materialize_images, split_dataset
 from harness.data.images import open_image
 from harness.paths import cache_dir
-from rewards import DEFAULT_TIERS, TIERS, verify
+from rewards import DEFAULT_TIERS, TIERS, DomainPolicy, verify
 
 log = logging.getLogger("tasks.open_mm_rl")
 
@@ -44,6 +45,7 @@ INSTRUCTION = "Solve the problem. Put your final answer in \\boxed{}."
 # Columns stamped into every doc: `process_results` cannot see lm-eval's metadata, so the options it needs
 # travel with the doc; the image root lets the logged samples keep short, machine-independent paths.
 TIERS_COLUMN = "mmrl_tiers"
+POLICY_COLUMN = "mmrl_policy"
 IMAGE_ROOT_COLUMN = "mmrl_image_root"
 
 # Tier metrics every doc reports (the YAML metric lists name the same ones): every tier registered when this
@@ -63,6 +65,8 @@ class DataOptions(NamedTuple):
     eval_fraction: float = DEFAULT_EVAL_FRACTION
     split_seed: int = DEFAULT_SPLIT_SEED
     split: str = "eval"
+    #: the reward policy as canonical JSON ("" = the reward's default policy)
+    policy: str = ""
 
 
 def parse_tiers(value: Any) -> tuple[str, ...] | None:
@@ -84,6 +88,30 @@ def parse_tiers(value: Any) -> tuple[str, ...] | None:
     if unknown:
         raise ValueError(f"unknown matching tier(s) {unknown}; valid tiers: {', '.join(TIERS)}")
     return tuple(dict.fromkeys(items))
+
+
+def parse_policy(value: Any) -> str:
+    """A policy mapping (or its JSON text) → canonical JSON, validated by the reward; empty → ""."""
+    import json
+
+    if value is None or value == "" or value == {}:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"policy must be a JSON mapping, got {value[:80]!r}: {exc}") from exc
+    if not isinstance(value, Mapping):
+        raise TypeError(f"policy must be a mapping, got {type(value).__name__}")
+    DomainPolicy.from_dict(value)  # raises ValueError naming the bad key or tier
+    return json.dumps(value, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=32)
+def policy_from_json(text: str) -> DomainPolicy | None:
+    import json
+
+    return DomainPolicy.from_dict(json.loads(text)) if text else None
 
 
 def resolve_options(metadata: Mapping[str, Any] | None = None) -> DataOptions:
@@ -119,6 +147,7 @@ def resolve_options(metadata: Mapping[str, Any] | None = None) -> DataOptions:
         eval_fraction=eval_fraction,
         split_seed=split_seed,
         split=split,
+        policy=parse_policy(pick("policy", "MMRL_REWARD_POLICY")),
     )
 
 
@@ -155,6 +184,7 @@ def select_rows(options: DataOptions, domain: str | None = None) -> datasets.Dat
     rows = rows.add_column(
         TIERS_COLUMN, [tiers] * len(rows)
     )  # before filtering: fails on filtered empty sets
+    rows = rows.add_column(POLICY_COLUMN, [options.policy] * len(rows))
     if domain is not None:
         wanted = domain.strip().lower()
         rows = rows.filter(
@@ -236,7 +266,10 @@ def process_results(doc: Mapping[str, Any], results: list[str]) -> dict[str, flo
     """Verify the generation against the gold with the doc's tiers; a verifier crash is scored 0 and counted."""
     prediction = results[0] if results else ""
     try:
-        verdict = verify(prediction, doc["answer"], domain=doc.get("domain"), tiers=doc_tiers(doc))
+        verdict = verify(
+            prediction, doc["answer"], domain=doc.get("domain"), sub_domain=doc.get("sub_domain"),
+            tiers=doc_tiers(doc), policy=policy_from_json(doc.get(POLICY_COLUMN) or ""),
+        )
     except Exception as exc:  # noqa: BLE001 - one bad row must not lose a long eval; `verify_error` shows it
         log.warning("verify failed on doc id=%s: %s: %s", doc.get("id"), type(exc).__name__, exc)
         return error_scores()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-import pytest
-
 import math_verify_suite as suite
+import pytest
 
 pytestmark = pytest.mark.slow
 
