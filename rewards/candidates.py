@@ -23,7 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalize import _unwrap_text_commands, is_label, split_assignment, undouble_backslashes
+from .normalize import (
+    _unwrap_text_commands,
+    is_label,
+    latex_separators,
+    split_assignment,
+    undouble_backslashes,
+)
 
 #: more candidates than this is answer stuffing, not an answer
 MAX_CANDIDATES = 24
@@ -104,6 +110,9 @@ def answer_from_text(text: str, source: str, *, trusted: bool = False) -> Answer
         return None
     if _DECIMAL_COMMA_ALONE.match(s):
         return Answer((Candidate(s),), source)
+    member = re.match(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s?\\in\s?(\\\{.*\\\})\s*$", s)
+    if member:
+        s = member.group(2)  # x \in \{0, 3, -3\}: the set's elements are the answers
     explicit = _explicit_set(s)
     unordered = explicit is not None
     if explicit is not None:
@@ -146,14 +155,13 @@ def answer_from_text(text: str, source: str, *, trusted: bool = False) -> Answer
     return Answer(tuple(unique.values()), source, listed and len(unique) > 1, open_ended, unordered and len(unique) > 1)
 
 
-_LATEX_THOUSANDS = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s?)(?=\d{3}(?!\d))")
 _SPACES = re.compile(r"\\\\|\\(?:,|;|:|!|>| )|~")
 
 
 def _prepare(text: str) -> str:
     s = re.sub(r"\s+", " ", text).strip()
     s = undouble_backslashes(s)
-    s = _LATEX_THOUSANDS.sub("", s)
+    s = latex_separators(s)
     s = _CONNECTOR_TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
     s = _unwrap_text_commands(s)
     s = _DELIMS.sub(" ", s)
@@ -203,7 +211,7 @@ def _items(group: str) -> list[str]:
             if (
                 merged
                 and re.match(r"\d{3}(?!\d)", piece)
-                and re.fullmatch(r"\s*[+-]?\\?\$?[1-9]\d{0,2}(?:,\d{3})*", merged[-1])
+                and re.search(r"(?:^|[^\d.,])[1-9]\d{0,2}(?:,\d{3})*$", merged[-1])
             ):
                 merged[-1] += "," + piece  # 12,000,023: thousands, not a list
             else:
@@ -353,6 +361,8 @@ def collapse_chain(item: str) -> str:
     label = next((side for side in sides[:-1] if is_label(side)), None)
     if label is not None:
         return f"{label} = {value}"
+    if re.search(r"\\(?:int|sum|prod|lim)(?![A-Za-z])", sides[0]) and not is_label(sides[-1]):
+        return sides[-1]  # \int_0^1 10x\,dx = 5: the computation's value
     letters = [bool(re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", side))) for side in sides]
     if len(sides) == 2 and (letters[0] or letters[1]):
         return item  # 2x - y + 1 = 0, 7 = 11a + c: an equation, not a computation

@@ -74,6 +74,11 @@ _BOILERPLATE = re.compile(
     r"|good\sluck|done|that's\sit|the\send)\W*$",
     re.IGNORECASE,
 )
+_COMMITMENT = re.compile(
+    r"\b(?:i(?:'ll|\swill|'d|\swould)?\s(?:go\swith|choose|pick|select|say)|my\s(?:final\s)?(?:answer|choice|pick)\sis"
+    r"|is\s(?:the|our|my)\s(?:final\s|correct\s)?(?:answer|solution|result))\b",
+    re.IGNORECASE,
+)
 _CONCLUSION = re.compile(
     r"^(?:therefore|thus|hence|so|consequently|finally|in\sconclusion|in\ssummary|overall|altogether|in\stotal"
     r"|this\sgives|which\sgives|this\smeans|we\s(?:get|obtain|find|conclude|have)|the\s(?:answer|result|solution|value)\sis)\b",
@@ -406,7 +411,7 @@ def sentences(text: str) -> list[list[_Token]]:
 _PROSE_VALUE = re.compile(
     r"(?<![\w.^_{/\\-])(?:\\?\$\s?)?[-+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:\s\d{3})+(?![\d.])|\d+,\d+(?![\d,])|\d+)"
     r"(?:\.\d+)?(?:/\d+)?"
-    r"(?:\s?(?:%|percent\b|pct\b))?(?![\d]|[.,]\d|-\w)"
+    r"(?:\s?(?:%|per\s?cent\b|pct\b))?(?![\d]|[.,]\d|-\w)"
     r"|\(([A-J])\)|\b(?:option|choice)\s\(?([A-J])\)?(?![\w])",
     re.IGNORECASE,
 )
@@ -455,6 +460,12 @@ def _value_tokens(sentence: list[_Token]) -> list[_Token]:
             out.append(tok)
             continue
         pos = 0
+        unit = _UNIT_WORD.match(tok.text)
+        if out and out[-1].kind == "math" and unit and is_unit(unit.group(1).rstrip("/^")):
+            # "$v = 20$ km/h", "$125$ miles": the unit written after the formula belongs to its value
+            last = out.pop()
+            out.append(_Token("math", f"{last.text} {unit.group(1)}", last.start, tok.start + unit.end(), last.display))
+            pos = unit.end()
         for m in _PROSE_VALUE.finditer(tok.text):
             if m.start() > pos:
                 out.append(_Token("prose", tok.text[pos : m.start()], tok.start + pos, tok.start + m.start()))
@@ -505,7 +516,7 @@ def _sentence_answer(tokens: list[_Token], text: str, source: str, *, require_si
             _CONNECTOR_ONLY.match("".join(t.text for t in tokens[a + 1 : b])) for a, b in zip(live, live[1:])
         ) and not require_single:
             chosen = live
-    chosen = [i for i in chosen if i not in negated]
+    chosen = _extend_by_joins(tokens, [i for i in chosen if i not in negated], negated)
     if not chosen:
         return None
     candidates: list[Candidate] = []
@@ -517,6 +528,20 @@ def _sentence_answer(tokens: list[_Token], text: str, source: str, *, require_si
             listed = listed or (found.listed and len(chosen) == 1)
             open_ended = open_ended or found.open_ended
     return _answer(candidates, source, listed, open_ended)
+
+
+def _extend_by_joins(tokens: list[_Token], chosen: list[int], negated: set[int]) -> list[int]:
+    """Values joined to the chosen ones only by connectors or hedges belong to the same answer:
+    ``(A), but it could also be (C)`` commits to both."""
+    if not chosen:
+        return chosen
+    out = list(chosen)
+    j = out[0] - 1
+    while j >= 1 and tokens[j].kind == "prose" and _CONNECTOR_ONLY.match(tokens[j].text) and tokens[j - 1].kind != "prose":
+        if j - 1 not in negated:
+            out.insert(0, j - 1)
+        j -= 2
+    return out
 
 
 def _run_after(tokens: list[_Token], ci: int, rest: str) -> list[int]:
@@ -572,7 +597,10 @@ def _region_answer(region: str, source: str) -> Answer | None:
         return None
     tokens = _value_tokens(first[0])
     prose = "".join(t.text for t in first[0] if t.kind == "prose")
-    words = re.sub(r"\\[A-Za-z]+|\b(?:and|or|and/or|option|choice)\b", " ", prose, flags=re.IGNORECASE)
+    words = re.sub(
+        r"\\(?:begin|end|mathrm|mathbf|operatorname)\{[A-Za-z*]+\}|\\[A-Za-z]+|\b(?:and|or|and/or|option|choice)\b",
+        " ", prose, flags=re.IGNORECASE,
+    )
     if not re.search(r"[A-Za-z]{2,}", words):
         # only mathematics (delimited or plain LaTeX) and connectors: the whole first sentence is the answer
         joined = "".join(f" {t.text} " if t.kind != "prose" else t.text for t in first[0]).strip()
@@ -689,10 +717,14 @@ def _from_conclusion(text: str) -> Answer | None:
     )
     opening = "".join(t.text if t.kind == "prose" else " x " for t in last).strip(" *#-")
     only_sentence = len(sents) == 1 and "\n" not in text.strip()
-    if not ends_with_math and not _CONCLUSION.match(opening) and not only_sentence:
+    valued = _value_tokens(last)
+    ends_with_value = bool(valued) and (
+        valued[-1].kind != "prose" or (len(valued) > 1 and valued[-2].kind != "prose" and not valued[-1].text.strip(" .!,;*"))
+    )
+    if not (ends_with_math or ends_with_value or only_sentence or _CONCLUSION.match(opening) or _COMMITMENT.search(opening)):
         return None
     local = text[offset:]
-    return _sentence_answer(_value_tokens(last), local, "conclusion")
+    return _sentence_answer(valued, local, "conclusion")
 
 
 def _from_choice_line(text: str) -> Answer | None:

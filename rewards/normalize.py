@@ -112,6 +112,24 @@ _THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
 _SPACE_THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^([+-]?\d+),(\d+)$")
 _LATEX_THOUSANDS = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s?)(?=\d{3}(?!\d))")
+#: ``0{,}5``, ``3{,}1416``: LaTeX's decimal comma (a group of exactly three digits is thousands, above)
+_LATEX_DECIMAL_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d)")
+
+
+def _latex_thousands(m: re.Match) -> str:
+    """``14{,}916``: thousands; ``0{,}500``: a decimal comma (no thousands group follows a lone 0)."""
+    s = m.string
+    i = m.start() - 1
+    while i >= 0 and s[i].isdigit():
+        i -= 1
+    whole = s[i + 1 : m.start()]
+    return "." if whole == "0" and m.group() == "{,}" else ""
+
+
+def latex_separators(s: str) -> str:
+    """LaTeX number separators: ``12{,}345`` and ``12,\\!345`` are thousands, ``0{,}5`` a decimal comma."""
+    s = _LATEX_THOUSANDS.sub(_latex_thousands, s)
+    return _LATEX_DECIMAL_COMMA.sub(".", s)
 _PERCENT_WORD = re.compile(r"(?<=[\d}$])\s?(?:\\%|%|per\s?cent(?:age)?|pct)(?![A-Za-z])", re.IGNORECASE)
 _CURRENCY_PREFIX = re.compile(r"^(?:\\\$|\$|€|£|¥|US\$)\s?(?=[+-]?\.?\d)")
 _CURRENCY_SUFFIX = re.compile(r"(?<=\d)\s?(?:\\\$|\$|€|£|¥)$")
@@ -167,7 +185,7 @@ def presentation(text: str) -> str:
     s = s.replace("≤", "\\le ").replace("≥", "\\ge ").replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge")
     s = _DEGREE.sub(lambda _m: "^{\\circ}", s)
     s = _TEMPERATURE.sub(lambda m: f"^{{\\circ}}{m.group(1) or m.group(2)}", s)
-    s = _LATEX_THOUSANDS.sub("", s)
+    s = latex_separators(s)
     s = re.sub(r"([_^])\{\s?([A-Za-z0-9])\s?\}", r"\1\2", s)  # C_{5} = C_5, x^{2} = x^2
     s = s.replace("\\&", "&")
     s = re.sub(r"\s+", " ", s).strip()

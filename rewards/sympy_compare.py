@@ -108,6 +108,8 @@ class _Comparer:
         if isinstance(a, _INEQUALITY) and isinstance(b, _INEQUALITY):
             return None  # two inequalities: compared as relations
         va, vb = _set_view(a, solved_only=True), _set_view(b, solved_only=False)
+        if va is None and vb is not None and _set_view(a, solved_only=False) is not None:
+            return NotEqual("an unsolved inequality against a set (solve it)")
         if va is None or vb is None:
             if isinstance(a, (sympy.Contains, sympy.And)) or isinstance(b, (sympy.Contains, sympy.And)):
                 if va is None and _set_view(a, solved_only=False) is not None:
@@ -167,10 +169,17 @@ class _Comparer:
         ka, kb = _canonical_inequality(a), _canonical_inequality(b)
         if ka[1] != kb[1]:
             return NotEqual("strict vs non-strict")
+        symbols = a.free_symbols | b.free_symbols
+        if len(symbols) == 1 and not _solved(a) and _solved(b):
+            return NotEqual("an unsolved inequality (solve it for the variable)")
         if ka[0] == kb[0] or sympy.expand(ka[0] - kb[0]) == 0:
             return Equal("same inequality")
-        symbols = a.free_symbols | b.free_symbols
         if len(symbols) == 1:
+            if not _solved(a):
+                # 2x > 6 against x > 3 is the question half-solved: only the gold's own unsolved form matches it
+                if not _solved(b) and _constant_ratio(ka[0], kb[0], positive=True):
+                    return Equal("the same unsolved inequality up to a positive factor")
+                return NotEqual("an unsolved inequality (solve it for the variable)")
             try:
                 sa, sb = a.as_set(), b.as_set()
             except Exception:  # noqa: BLE001 - as_set raises for non-polynomial cases
@@ -314,9 +323,11 @@ def _points(symbols: list, a: sympy.Expr, b: sympy.Expr):
 
 
 def _solved(rel) -> bool:
-    """``x > 2``, ``3 \\ge y``: a bare symbol against a number (not ``x + 1 > 3``, which echoes a question)."""
+    """``x > 2``, ``3 \\ge y``, ``-x > -1``: the variable alone (up to its sign) against a number; not
+    ``x + 3 < 10`` or ``2x > 6``, which are the question half-way, not its answer."""
     sides = (rel.lhs, rel.rhs)
-    return any(isinstance(s, sympy.Symbol) for s in sides) and any(s.is_number for s in sides)
+    alone = any(isinstance(s, sympy.Symbol) or (isinstance(-s, sympy.Symbol)) for s in sides)
+    return alone and any(s.is_number for s in sides)
 
 
 def _chain(statement) -> tuple[sympy.Expr, sympy.Set] | None:
