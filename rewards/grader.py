@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import zlib
 from collections.abc import Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from . import verdict as R
@@ -28,7 +28,14 @@ from .extraction import extract_answer, gold_answer
 from .limits import DEFAULT_LIMITS, Limits
 from .pair import Job, compare_pair, safe_match, verdicts
 from .policy import DEFAULT_POLICY, DomainPolicy
-from .sandbox import DEFAULT_TIMEOUT_S, SandboxError, SandboxTimeout, existing_pool, get_pool
+from .sandbox import (
+    DEFAULT_TIMEOUT_S,
+    Dispatcher,
+    SandboxError,
+    SandboxTimeout,
+    existing_pool,
+    get_pool,
+)
 from .tiers import base as T
 from .verdict import Verdict
 
@@ -46,14 +53,14 @@ def _run_job(job: Job, timeout_s: float) -> list[T.Match]:
     if not _SANDBOX_ENABLED:  # debugging aid: no time limit, same code path otherwise
         return [safe_match(t, job.pred, job.gold) for t in job.tiers]
     try:
-        raw = get_pool().run({"pred": job.pred, "gold": job.gold, "tiers": list(job.tiers)}, timeout_s)
+        raw = get_pool().run(_payload(job), timeout_s, affinity=_affinity(job))
     except SandboxTimeout as exc:
         return [T.Undecided(T.TIMEOUT, str(exc))]
     except SandboxError as exc:
         return [T.Undecided(T.ERROR, str(exc))]
     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable user tier: a verdict, not a crash
         return [T.Undecided(T.ERROR, f"sandbox: {type(exc).__name__}: {exc}"[:300])]
-    return [_decode(item) for item in raw]
+    return _outcomes(raw)
 
 
 def _decode(item: list) -> T.Match:
@@ -329,45 +336,74 @@ def verify_batch(
 ) -> list[Verdict]:
     """``verify`` over pairs, with the expensive tiers spread over ``workers`` processes.
 
-    Cheap tiers run here; pairs that need the latex/symbolic tiers are sent to the worker pool
-    concurrently (``workers`` defaults to the CPU count, max 4). Results keep the input order.
+    Extraction and the cheap tiers run here, in this thread, while the sandboxed tiers of earlier pairs run
+    in the workers (``workers`` defaults to the CPU count minus one, at least 1, at most 4); one thread
+    polls both, so nothing waits on the GIL. Results keep the input order.
     """
     if len(predictions) != len(golds):
         raise ValueError(f"{len(predictions)} predictions but {len(golds)} golds")
-    _check_tiers(tiers)
     for name, column in (("domains", domains), ("sub_domains", sub_domains)):
         if column is not None and len(column) != len(golds):
             raise ValueError(f"{len(column)} {name} but {len(golds)} golds")
-    n_workers = workers or get_pool().size
-    parallel = n_workers > 1 and _SANDBOX_ENABLED
-    if parallel:
-        get_pool(min_size=n_workers)
+    _check_tiers(tiers)
     results: list[Verdict | None] = [None] * len(golds)
-    futures = {}
-    executor = None
-    try:
-        for idx, (pred, gold) in enumerate(zip(predictions, golds)):
-            first = _start(
-                pred, gold, domain=domains[idx] if domains is not None else None,
-                sub_domain=sub_domains[idx] if sub_domains is not None else None,
-                tiers=tiers, extract=extract, policy=policy, limits=limits,
-            )
-            if isinstance(first, Verdict):
-                results[idx] = first
-                continue
-            gen, job = first
-            if not parallel:
-                results[idx] = _drive(gen, timeout_s, job)
-                continue
-            if executor is None:
-                executor = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="rewards-verify")
-            futures[idx] = executor.submit(_drive, gen, timeout_s, job)  # workers start while we go on
-        for idx, fut in futures.items():
-            results[idx] = fut.result()
-    finally:
-        if executor is not None:
-            executor.shutdown(wait=True)
+    running: dict[int, Generator] = {}
+
+    def on_result(idx: int, outcome) -> None:
+        gen = running[idx]
+        try:
+            job = gen.send(_outcomes(outcome))
+        except StopIteration as stop:
+            results[idx] = stop.value
+            del running[idx]
+            return
+        except Exception as exc:  # noqa: BLE001 - a verdict, never a crash
+            results[idx] = _crash_verdict(exc)
+            del running[idx]
+            return
+        dispatcher.submit(idx, _payload(job), _affinity(job))
+
+    pool = get_pool(min_size=workers) if _SANDBOX_ENABLED else None
+    dispatcher = Dispatcher(pool, timeout_s, on_result, limit=workers) if pool is not None else None
+    for idx, (pred, gold) in enumerate(zip(predictions, golds)):
+        first = _start(
+            pred, gold, domain=domains[idx] if domains is not None else None,
+            sub_domain=sub_domains[idx] if sub_domains is not None else None,
+            tiers=tiers, extract=extract, policy=policy, limits=limits,
+        )
+        if isinstance(first, Verdict):
+            results[idx] = first
+            continue
+        gen, job = first
+        if dispatcher is None:
+            results[idx] = _drive(gen, timeout_s, job)
+            continue
+        running[idx] = gen
+        dispatcher.submit(idx, _payload(job), _affinity(job))
+        dispatcher.pump(block=False)
+    if dispatcher is not None:
+        dispatcher.drain()
     return results  # type: ignore[return-value]
+
+
+def _payload(job: Job) -> dict:
+    return {"pred": job.pred, "gold": job.gold, "tiers": list(job.tiers)}
+
+
+def _affinity(job: Job) -> int:
+    return zlib.crc32(job.gold.encode("utf-8", "replace"))
+
+
+def _outcomes(result) -> list[T.Match]:
+    """A worker's JSON reply, or the sandbox failure that replaced it, as tier outcomes."""
+    if isinstance(result, SandboxTimeout):
+        return [T.Undecided(T.TIMEOUT, str(result))]
+    if isinstance(result, BaseException):
+        return [T.Undecided(T.ERROR, f"sandbox: {type(result).__name__}: {result}"[:300])]
+    try:
+        return [_decode(item) for item in result]
+    except Exception as exc:  # noqa: BLE001 - a malformed reply is a verdict too
+        return [T.Undecided(T.ERROR, f"sandbox reply: {exc}"[:300])]
 
 
 def _check_tiers(tiers: Sequence[str] | None) -> None:

@@ -149,7 +149,7 @@ def convert(value: str, factor: Fraction, pi_power: int) -> str:
         return _decimal(result)
     scale = f"\\frac{{{factor.numerator}}}{{{factor.denominator}}}"
     pi = "" if pi_power == 0 else f"\\cdot\\pi^{{{pi_power}}}"
-    return f"\\left({value}\\right)\\cdot{scale}{pi}"
+    return f"({value})\\cdot{scale}{pi}"
 
 
 def _decimal(value: Fraction, digits: int = 30) -> str:

@@ -363,8 +363,12 @@ class _Parser:
 
     def postfix(self) -> sympy.Basic:
         value = self.primary()
+        factorial = False
         while self.accept("!"):
             value = safe_factorial(value)
+            factorial = True
+        if factorial and self.peek().kind == "num":
+            value = _product(value, self.postfix())  # 3!3! = 3!·3!
         return value
 
     def primary(self) -> sympy.Basic:
@@ -406,6 +410,8 @@ class _Parser:
         return sympy.Abs(value)
 
     def _bracket(self, opener: str) -> sympy.Basic:
+        if opener == "[" and self.peek().text == "[":
+            return self._list_matrix()
         first = self.sum()
         if self.accept(","):
             items = [first, self.sum()]
@@ -423,6 +429,26 @@ class _Parser:
             return sympy.Tuple(*items)
         self.expect(")" if opener == "(" else "]")
         return first
+
+    def _list_matrix(self) -> sympy.Basic:
+        """``[[1, 2], [3, 4]]``: a matrix written as nested lists (rows of equal length)."""
+        rows: list[list[sympy.Basic]] = []
+        while True:
+            self.expect("[")
+            row = [self.sum()]
+            while self.accept(","):
+                row.append(self.sum())
+            self.expect("]")
+            _require_expr(*row)
+            rows.append(row)
+            if not self.accept(","):
+                break
+        self.expect("]")
+        if len({len(r) for r in rows}) != 1:
+            raise ParseError("ragged matrix")
+        if len(rows) * len(rows[0]) > MAX_MATRIX_ENTRIES:
+            raise TooLarge("matrix too large")
+        return sympy.ImmutableMatrix(rows)
 
     # -- names, plain text -----------------------------------------------
     def _plain_name(self, name: str) -> sympy.Basic:

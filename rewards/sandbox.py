@@ -21,6 +21,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -37,7 +38,8 @@ class SandboxError(Exception):
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, slot: int = 0) -> None:
+        self.slot = slot
         job_read, job_write = os.pipe()
         res_read, res_write = os.pipe()
         env = dict(os.environ)
@@ -84,14 +86,28 @@ class _Worker:
         self.ready = True
 
     def call(self, payload: bytes, timeout: float) -> list:
-        self.wait_ready()
+        self.send(payload)
         try:
-            self.outbox.send_bytes(payload)
             if not self.inbox.poll(timeout):
                 self.kill()
                 raise SandboxTimeout(f"no result within {timeout:g}s")
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise SandboxError(f"worker died (exit code {self.proc.poll()})") from exc
+        return self.receive()
+
+    def send(self, payload: bytes) -> None:
+        self.wait_ready()
+        try:
+            self.outbox.send_bytes(payload)
+        except (OSError, BrokenPipeError) as exc:
+            self.kill()
+            raise SandboxError(f"worker died (exit code {self.proc.poll()})") from exc
+
+    def receive(self) -> list:
+        try:
             return json.loads(self.inbox.recv_bytes())
-        except (EOFError, OSError, BrokenPipeError) as exc:
+        except (EOFError, OSError) as exc:
             self.kill()
             raise SandboxError(f"worker died (exit code {self.proc.poll()})") from exc
 
@@ -132,6 +148,7 @@ class WorkerPool:
         self.size = max(1, size)
         self._idle: list[_Worker] = []
         self._count = 0
+        self._slots: set[int] = set()
         self._cond = threading.Condition()
         self._pid = os.getpid()
         self.restarts = 0
@@ -141,10 +158,14 @@ class WorkerPool:
             self.size = max(self.size, size)
             self._cond.notify_all()
 
-    def run(self, job: dict, timeout: float) -> list:
-        """Send ``job`` to a worker; raises SandboxTimeout or SandboxError."""
+    def run(self, job: dict, timeout: float, affinity: int | None = None) -> list:
+        """Send ``job`` to a worker; raises SandboxTimeout or SandboxError.
+
+        ``affinity`` (e.g. a hash of the gold) prefers the same worker for the same key when it is idle, so a
+        gold is parsed once per run rather than once per worker (GRPO scores every gold many times).
+        """
         payload = pickle.dumps(job)
-        worker = self._checkout()
+        worker = self._checkout(affinity)
         ok = False
         try:
             result = worker.call(payload, timeout)
@@ -152,6 +173,16 @@ class WorkerPool:
             return result
         finally:
             self._checkin(worker, ok)
+
+    def try_checkout(self, affinity: int | None = None) -> _Worker | None:
+        """An idle (or newly started) worker, or None when all ``size`` are busy; never waits."""
+        with self._cond:
+            if not self._idle and self._count >= self.size:
+                return None
+        return self._checkout(affinity)
+
+    def checkin(self, worker: _Worker, healthy: bool) -> None:
+        self._checkin(worker, healthy)
 
     def warm(self, n: int | None = None) -> None:
         """Start ``n`` workers now (default: the pool size) and wait until they are ready."""
@@ -163,34 +194,46 @@ class WorkerPool:
             for w in workers:
                 self._checkin(w, w.alive())
 
-    def _checkout(self) -> _Worker:
+    def _checkout(self, affinity: int | None = None) -> _Worker:
         with self._cond:
             while True:
+                if affinity is not None and self._idle:
+                    want = affinity % self.size
+                    for k, candidate in enumerate(self._idle):
+                        if candidate.slot == want and candidate.alive():
+                            return self._idle.pop(k)
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive():
                         return worker
-                    worker.kill()
-                    self._count -= 1
+                    self._retire(worker)
                 if self._count < self.size:
                     self._count += 1
+                    slot = min(set(range(self.size + len(self._slots) + 1)) - self._slots)
+                    self._slots.add(slot)
                     break
                 self._cond.wait()
         try:
-            return _Worker()
+            return _Worker(slot)
         except Exception as exc:
             with self._cond:
                 self._count -= 1
+                self._slots.discard(slot)
                 self._cond.notify()
             raise SandboxError(f"cannot start a worker: {exc}") from exc
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a worker and free its slot (call with the lock held)."""
+        worker.kill()
+        self._count -= 1
+        self._slots.discard(worker.slot)
 
     def _checkin(self, worker: _Worker, healthy: bool) -> None:
         with self._cond:
             if healthy and worker.alive():
                 self._idle.append(worker)
             else:
-                worker.kill()
-                self._count -= 1
+                self._retire(worker)
                 self.restarts += 1
             self._cond.notify()
 
@@ -210,8 +253,90 @@ class WorkerPool:
         with self._cond:
             idle, self._idle = self._idle, []
             self._count -= len(idle)
+            for worker in idle:
+                self._slots.discard(worker.slot)
         for worker in idle:
             worker.stop()
+
+
+class Dispatcher:
+    """Runs many jobs on the pool from one thread: sends a job whenever a worker is free and collects results
+    as they arrive, while the caller keeps working between calls to :meth:`pump`.
+
+    Why not a thread per job: a thread that wakes on a result must win the GIL back from a caller busy in
+    pure Python, which costs up to the interpreter's switch interval (5 ms) per job; here the caller itself
+    polls the pipes, so extraction and the cheap tiers overlap the sandboxed tiers without that convoy.
+    ``on_result(tag, result_or_exception)`` may submit follow-up jobs.
+    """
+
+    def __init__(self, pool: WorkerPool, timeout: float, on_result, limit: int | None = None) -> None:
+        self.pool = pool
+        self.timeout = timeout
+        self.on_result = on_result
+        self.limit = max(1, limit or pool.size)
+        self._queue: list[tuple[object, bytes, int | None]] = []
+        self._busy: dict[_Worker, tuple[object, float]] = {}
+
+    def submit(self, tag: object, job: dict, affinity: int | None = None) -> None:
+        """Queue a job; it starts at the next :meth:`pump` (results are only ever delivered from pump)."""
+        self._queue.append((tag, pickle.dumps(job), affinity))
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + len(self._busy)
+
+    def pump(self, block: bool) -> None:
+        """Start queued jobs on free workers; deliver finished ones; kill overdue ones. ``block``: wait for
+        at least one result (or a deadline) when nothing is ready."""
+        from multiprocessing.connection import wait
+
+        while self._queue and len(self._busy) < self.limit:
+            tag, payload, affinity = self._queue[0]
+            try:
+                worker = self.pool.try_checkout(affinity)
+            except SandboxError as exc:
+                self._queue.pop(0)
+                self.on_result(tag, exc)
+                continue
+            if worker is None:
+                break
+            self._queue.pop(0)
+            try:
+                worker.send(payload)
+            except SandboxError as exc:
+                self.pool.checkin(worker, False)
+                self.on_result(tag, exc)
+                continue
+            self._busy[worker] = (tag, time.monotonic() + self.timeout)
+        if not self._busy:
+            return
+        now = time.monotonic()
+        wait_for = 0.0 if not block else max(0.0, min(d for _, d in self._busy.values()) - now)
+        ready = wait([w.inbox for w in self._busy], timeout=wait_for)
+        by_inbox = {w.inbox: w for w in self._busy}
+        for conn in ready:
+            worker = by_inbox[conn]
+            if worker not in self._busy:
+                continue
+            tag, _ = self._busy.pop(worker)
+            try:
+                result: object = worker.receive()
+                self.pool.checkin(worker, True)
+            except SandboxError as exc:
+                self.pool.checkin(worker, False)
+                result = exc
+            self.on_result(tag, result)
+        now = time.monotonic()
+        for worker, (tag, deadline) in list(self._busy.items()):
+            if now >= deadline and worker in self._busy:
+                del self._busy[worker]
+                worker.kill()
+                self.pool.checkin(worker, False)
+                self.on_result(tag, SandboxTimeout(f"no result within {self.timeout:g}s"))
+
+    def drain(self) -> None:
+        while self.pending:
+            self.pump(block=True)
 
 
 _pool: WorkerPool | None = None
@@ -219,7 +344,8 @@ _pool_lock = threading.Lock()
 
 
 def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Sandbox processes: one core is left to the caller, which extracts and runs the cheap tiers meanwhile."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def get_pool(min_size: int | None = None) -> WorkerPool:

@@ -39,6 +39,7 @@ NEGATIVE_POINTS = 2
 MIN_AGREEING_POINTS = 4
 _CONSTANT_SYMBOLS = {sympy.Symbol("e"): sympy.E, sympy.Symbol("i"): sympy.I}
 _LOGICAL = (sympy.core.relational.Relational, sympy.And, sympy.Or, sympy.Contains)
+_UNEVALUATED = (sympy.Sum, sympy.Integral, sympy.Product, sympy.Limit, sympy.Derivative)
 _INEQUALITY = (sympy.StrictLessThan, sympy.LessThan, sympy.StrictGreaterThan, sympy.GreaterThan)
 
 
@@ -50,7 +51,8 @@ def prepare(expr: Basic) -> Basic:
     """
     if isinstance(expr, sympy.MatrixBase):
         return expr
-    if isinstance(expr, _LOGICAL):
+    if isinstance(expr, Basic) and expr.has(*_UNEVALUATED):
+        return expr  # a sum or integral the answer left unevaluated is compared as written, never computed
         # never doit(): Eq(0, 1).doit() is False, and a relation must never collapse to a truth value
         if expr.free_symbols & _CONSTANT_SYMBOLS.keys():
             replaced = expr.xreplace(_CONSTANT_SYMBOLS)
@@ -78,6 +80,12 @@ class _Comparer:
             return Equal("identical")
         if isinstance(a, sympy.logic.boolalg.BooleanAtom) or isinstance(b, sympy.logic.boolalg.BooleanAtom):
             return NotEqual("a statement that is simply true or false")
+        if isinstance(a, Basic) and isinstance(b, Basic) and (a.has(*_UNEVALUATED) or b.has(*_UNEVALUATED)):
+            # the gold itself is unevaluated (the grader's refusal of an unevaluated prediction came earlier):
+            # structural equality only (SymPy orders commutative arguments), no symbolic summation
+            if sympy.srepr(a) == sympy.srepr(b):
+                return Equal("the same unevaluated expression")
+            return NotEqual("different unevaluated expressions")
         for check in (self._matrices, self._set_statements, self._relations, self._intervals, self._containers):
             result = check(a, b)
             if result is not None:
@@ -108,11 +116,11 @@ class _Comparer:
         if isinstance(a, _INEQUALITY) and isinstance(b, _INEQUALITY):
             return None  # two inequalities: compared as relations
         va, vb = _set_view(a, solved_only=True), _set_view(b, solved_only=False)
-        if va is None and vb is not None and _set_view(a, solved_only=False) is not None:
+        if va is None and vb is not None and _is_statement(a):
             return NotEqual("an unsolved inequality against a set (solve it)")
         if va is None or vb is None:
             if isinstance(a, (sympy.Contains, sympy.And)) or isinstance(b, (sympy.Contains, sympy.And)):
-                if va is None and _set_view(a, solved_only=False) is not None:
+                if va is None and _is_statement(a):
                     return NotEqual("an unsolved inequality against a set (solve it)")
                 return NotEqual("a set statement against something else")
             return None
@@ -181,7 +189,7 @@ class _Comparer:
                     return Equal("the same unsolved inequality up to a positive factor")
                 return NotEqual("an unsolved inequality (solve it for the variable)")
             try:
-                sa, sb = a.as_set(), b.as_set()
+                sa, sb = _simple_solution_set(a) or a.as_set(), _simple_solution_set(b) or b.as_set()
             except Exception:  # noqa: BLE001 - as_set raises for non-polynomial cases
                 return Undecided("no_match", "cannot solve inequality")
             return Equal("same solution set") if sa == sb else NotEqual("different solution sets")
@@ -356,6 +364,11 @@ def _chain(statement) -> tuple[sympy.Expr, sympy.Set] | None:
     return None
 
 
+def _is_statement(obj) -> bool:
+    """An inequality or an inequality chain (solved or not), told apart without solving it."""
+    return _chain(obj) is not None or (isinstance(obj, _INEQUALITY) and len(obj.free_symbols) == 1)
+
+
 def _set_view(obj, *, solved_only: bool):
     """(variable or None, the set ``obj`` names), or None when it names no set.
 
@@ -425,6 +438,25 @@ def _constant_ratio(x: sympy.Expr, y: sympy.Expr, *, positive: bool) -> bool:
         return True
     if not positive and sympy.expand(x + y) == 0:
         return True
+    symbols = sorted(x.free_symbols | y.free_symbols, key=str)
+    ratios = []
+    for point in _points(symbols, x, y):
+        subs = dict(zip(symbols, point))
+        ex, ey = x.xreplace(subs), y.xreplace(subs)
+        if ex.is_Rational and ey.is_Rational:  # polynomials: exact, and no simplify (10-100 ms) needed
+            if ey != 0:
+                exact = ex / ey
+                with mpmath.workdps(30):
+                    ratios.append(mpmath.mpc(mpmath.mpf(exact.p) / exact.q, 0))
+            continue
+        vx, vy = _value(ex), _value(ey)
+        if vx is not None and vy is not None and vy != 0:
+            ratios.append(vx / vy)
+    if len(ratios) >= MIN_AGREEING_POINTS:
+        first = ratios[0]
+        if first == 0 or not all(_close(r, first, TIGHT_REL_TOL) for r in ratios):
+            return False
+        return first.real > 0 and first.imag == 0 if positive else True
     ratio = sympy.simplify(x / y)
     if not (ratio.is_number and ratio.is_finite and ratio != 0):
         return False
