@@ -87,7 +87,9 @@ _NEGATED = re.compile(
 )
 RETRACTION = re.compile(
     r"\b(?:is|was|are|were|seems|looks|would\sbe|must\sbe)\s(?:\w+\s)?(?:wrong|incorrect|false|invalid|a\smistake|an\serror"
-    r"|not\s(?:correct|right|valid|possible|the\s(?:answer|solution)))\b|\b(?:wrong|incorrect)\s?[.!]?$",
+    r"|impossible|ruled\sout|excluded|eliminated|rejected"
+    r"|not\s(?:correct|right|valid|possible|the\s(?:answer|solution)))\b|\b(?:wrong|incorrect)\s?[.!]?$"
+    r"|\b(?:can't|cannot|can\snot)\sbe\s(?:right|correct|the\sanswer)\b|\b(?:doesn't|does\snot)\swork\b",
     re.IGNORECASE,
 )
 _HEDGE_WORDS = re.compile(
@@ -159,7 +161,7 @@ _SPACES = re.compile(r"\\\\|\\(?:,|;|:|!|>| )|~")
 
 
 def _prepare(text: str) -> str:
-    s = re.sub(r"\s+", " ", text).strip()
+    s = re.sub(r"\s+", " ", text).strip().replace("±", "\\pm ").replace("∈", "\\in ")
     s = undouble_backslashes(s)
     s = latex_separators(s)
     s = _CONNECTOR_TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)

@@ -138,9 +138,27 @@ def prepare_output(text: str) -> str | None:
     if body is None:
         return None
     body = _cut_end_of_turn(body)
+    body = _strike_out(body)
     body = _collapse_ws(body)
     body = undouble_backslashes(body)
     return body if body.strip() else None
+
+
+_STRUCK = re.compile(r"~~[^~\n]{0,400}~~|<(s|del|strike)>.{0,400}?</\1>", re.IGNORECASE | re.DOTALL)
+_CANCEL = re.compile(r"\\(?:cancel|bcancel|xcancel|sout|st|cancelto\{[^{}]{0,20}\})\s?\{")
+
+
+def _strike_out(text: str) -> str:
+    """Struck-through (``~~7~~``, ``<s>7</s>``) and cancelled (``\\cancel{7}``, ``\\sout{7}``) text is a
+    retraction, not a commitment: it is removed before the answer is looked for."""
+    text = _STRUCK.sub(" ", text)
+    for _ in range(50):
+        m = _CANCEL.search(text)
+        if not m:
+            break
+        end = matching_brace(text, m.end() - 1)
+        text = text[: m.start()] + " " + (text[end + 1 :] if end >= 0 else "")
+    return text
 
 
 def _collapse_ws(text: str) -> str:
@@ -252,7 +270,10 @@ _NEG_BEFORE = re.compile(
 )
 _RETRACT_AFTER = re.compile(
     r"^[^.!?\n]{0,80}?(?:\b(?:that|this|which|it|that's|this's|it's)\s?(?:is|was|'s)?\s(?:\w+\s)?"
-    r"(?:wrong|incorrect|a\smistake|an\serror|not\s(?:right|correct|the\sanswer))\b"
+    r"(?:wrong|incorrect|a\smistake|an\serror|impossible|not\s(?:right|correct|possible|valid|the\sanswer))\b"
+    r"|^[^.!?\n]{0,40}?\b(?:can't|cannot|can\snot|couldn't)\sbe\s(?:right|correct|the\sanswer)\b"
+    r"|^[^.!?\n]{0,40}?\b(?:doesn't|does\snot|didn't|won't)\swork\b"
+    r"|^[^.!?\n]{0,40}?\b(?:is|was|are)\s(?:ruled\sout|excluded|eliminated|rejected|discarded)\b"
     r"|^[\s,;:]*(?:is|was|are|were)\s(?:\w+\s)?(?:wrong|incorrect|not\s(?:right|correct|the\sanswer)|a\smistake)\b"
     r"|^[\s,.;:]*(?:wait|oops|no,|hmm,?\sno))",
     re.IGNORECASE,
@@ -450,33 +471,45 @@ class _Joins:
 _CONNECTOR_ONLY = _Joins()
 
 
-def _value_tokens(sentence: list[_Token]) -> list[_Token]:
-    """Math spans, plus plain numbers and option letters in the prose (with a unit word after a number)."""
+_TWO_WORD_UNIT = re.compile(r"^\s?([A-Za-zµΩ°/^²³]{1,14}\s[A-Za-z]{1,12})")
+
+
+def _unit_after(text: str) -> tuple[str, int]:
+    """A known unit (one or two words: ``km``, ``degrees Celsius``, ``square meters``) at the start of text."""
     from .units import is_unit
 
+    for pattern in (_TWO_WORD_UNIT, _UNIT_WORD):
+        m = pattern.match(text)
+        if m and is_unit(m.group(1)):
+            return m.group(1), m.end()
+    return "", 0
+
+
+def _value_tokens(sentence: list[_Token]) -> list[_Token]:
+    """Math spans, plus plain numbers and option letters in the prose (with a unit word after a number)."""
     out: list[_Token] = []
     for tok in sentence:
         if tok.kind == "math":
             out.append(tok)
             continue
         pos = 0
-        unit = _UNIT_WORD.match(tok.text)
-        if out and out[-1].kind == "math" and unit and is_unit(unit.group(1).rstrip("/^")):
+        unit_text, unit_len = _unit_after(tok.text) if out and out[-1].kind == "math" else ("", 0)
+        if unit_text:
             # "$v = 20$ km/h", "$125$ miles": the unit written after the formula belongs to its value
             last = out.pop()
-            out.append(_Token("math", f"{last.text} {unit.group(1)}", last.start, tok.start + unit.end(), last.display))
-            pos = unit.end()
+            out.append(_Token("math", f"{last.text} {unit_text}", last.start, tok.start + unit_len, last.display))
+            pos = unit_len
         for m in _PROSE_VALUE.finditer(tok.text):
             if m.start() > pos:
                 out.append(_Token("prose", tok.text[pos : m.start()], tok.start + pos, tok.start + m.start()))
             value = m.group(1) or m.group(2) or m.group()
             end = m.end()
             if m.group(1) is None and m.group(2) is None:
-                unit = _UNIT_WORD.match(tok.text[end:])
+                unit_text, unit_len = _unit_after(tok.text[end:])
                 glued = end < len(tok.text) and (tok.text[end].isalpha() or tok.text[end] in "µΩ°€£¥")
-                if unit and is_unit(unit.group(1)):
-                    value = f"{value} {unit.group(1)}"
-                    end += unit.end()
+                if unit_text:
+                    value = f"{value} {unit_text}"
+                    end += unit_len
                 elif glued:
                     continue  # 3D, 2x: not a number standing alone
             out.append(_Token("value", value, tok.start + m.start(), tok.start + end))
@@ -618,7 +651,8 @@ def _all_boxes(groups: list[list[Box]]) -> list[Box]:
 
 
 _CONNECTIVE = re.compile(
-    r"\s(?:because|since|as|which|so|for|from|by|when|where|meaning|thus|hence|given|due|after|i\.e\.)\b.*$",
+    r"\s\(?(?:because|since|as|which|so|for|from|by|when|where|meaning|thus|hence|given|due|after|i\.e\.|e\.g\."
+    r"|using|rounded|approx\w*|note)\b.*$",
     re.IGNORECASE,
 )
 _PROSE_WORDS = re.compile(

@@ -169,9 +169,16 @@ def _spacing(m: re.Match) -> str:
     return m.group() if m.group() == "\\\\" else " "
 
 
+_UNICODE_MATH = str.maketrans(
+    {"∈": " \\in ", "∉": " \\notin ", "∪": " \\cup ", "∩": " \\cap ", "∞": "\\infty ", "±": "\\pm ", "∓": "\\mp ",
+     "·": " \\cdot ", "×": " \\times ", "π": "\\pi ", "√": "\\sqrt", "⋅": " \\cdot "}
+)
+
+
 def presentation(text: str) -> str:
     """Delimiters, spacing, ``\\left``/``\\right``, ``\\dfrac`` and degree signs in one canonical spelling."""
     s = text.replace("\u2212", "-").replace("\u2013", "-").replace("\u00a0", " ")
+    s = s.translate(_UNICODE_MATH)
     s = re.sub(r"\s+", " ", s).strip()  # first: later patterns then never scan long blank runs
     s = undouble_backslashes(s)
     s = strip_delimiters(s)

@@ -167,6 +167,8 @@ class _Comparer:
         if a.lhs == b.lhs:
             return self.compare(a.rhs, b.rhs)
         da, db = a.lhs - a.rhs, b.lhs - b.rhs
+        if len(a.free_symbols | b.free_symbols) == 1 and _solved(b) and not _solved(a):
+            return NotEqual("an unsolved equation (solve it for the variable)")  # 2x = 6 against x = 3
         if not (isinstance(da, sympy.Expr) and isinstance(db, sympy.Expr)):
             return NotEqual("equations of different kinds")
         if _constant_ratio(da, db, positive=False):

@@ -142,7 +142,7 @@ _WORDS = {
     "hertz": "Hz", "calorie": "cal", "radian": "rad", "minute": "min", "hour": "h", "day": "d",
     "year": "yr", "degree": "°", "inch": "in", "inches": "in", "foot": "ft", "feet": "ft", "yard": "yd",
     "mile": "mi", "pound": "lb", "ounce": "oz", "gallon": "gal", "hectare": "ha", "dollar": "$",
-    "cent": "¢", "USD": "$", "sq": None, "square": None, "cubic": None,
+    "cent": "¢", "USD": "$", "sq": None, "square": None, "cubic": None, "celsius": "°C", "fahrenheit": "°F",
     "week": None, "month": None,
 }
 _WORD_PREFIXES = {"kilo": "k", "centi": "c", "milli": "m", "micro": "µ", "nano": "n", "mega": "M"}
@@ -198,6 +198,8 @@ def parse_unit(text: str) -> Unit:
     if len(words) == 1 and lowered[0] in COUNT_NOUNS and s not in _BASE:
         singular = lowered[0][:-1] if lowered[0].endswith("s") and lowered[0][:-1] in COUNT_NOUNS else lowered[0]
         return Unit(_ONE, noun=singular)
+    if len(words) == 2 and lowered[0] in ("degree", "degrees", "deg", "°") and lowered[1] in ("celsius", "fahrenheit", "c", "f"):
+        return _BASE["°C" if lowered[1].startswith("c") else "°F"][0]
     if len(words) == 2 and lowered[0] in ("square", "sq", "cubic"):
         if lowered[1] in COUNT_NOUNS:
             return Unit(_ONE, noun="unit")
