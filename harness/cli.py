@@ -13,6 +13,7 @@ import pkgutil
 import typer
 
 import harness.commands
+from harness.commands._common import guard_app
 
 app = typer.Typer(
     name="mmrl",
@@ -42,6 +43,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+guard_app(app)  # one-line errors, never a traceback, for bad input and OS faults (harness.commands._common)
 
 
 def main() -> None:
