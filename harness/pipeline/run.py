@@ -102,10 +102,15 @@ class Pipeline:
 
         counter, why = resolve_token_counter(self.model_path())
         eda_dir = self.out / "eda"
-        result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why)
+        result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why, image_policy=self._image_policy())
         report = write_eda_report(result)
         log_eda_to_mlflow(result, report)
         return {"eda_dir": str(eda_dir), "report": str(report.html), "findings": len(result.findings)}
+
+    def _image_policy(self):
+        from harness.data import ImagePolicy
+
+        return ImagePolicy(root=self.cfg.data.image_root, allow_absolute=self.cfg.data.allow_absolute_image_paths)
 
     def model_path(self) -> str:
         if self._model_path is None:
@@ -125,7 +130,8 @@ class Pipeline:
             model, self.cfg.data.source, tiers=self.cfg.rewards.tiers, limit=e.limit, batch_size=e.batch_size,
             backend=e.backend, output_dir=self.out / "eval" / name, gen_kwargs=e.gen_kwargs,
             eval_fraction=self.cfg.data.eval_fraction, seed=self.cfg.data.split_seed, revision=self.cfg.data.revision,
-            max_images=e.max_images, task="open_mm_rl_all",
+            max_images=e.max_images, task="open_mm_rl_all", image_root=self.cfg.data.image_root,
+            allow_absolute_image_paths=self.cfg.data.allow_absolute_image_paths,
         )
         train_ids = set(self._train_ids())
         leaked = train_ids & set(result.evaluated_ids)
