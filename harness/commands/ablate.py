@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.commands._common import EXIT_BAD_INPUT, EXIT_TRACKING, fail
 from harness.commands.train import FALLBACK_HELP
 
 console = Console()
@@ -62,17 +63,14 @@ def ablate_command(
     try:
         acfg = load_ablation_config(config, dict(parse_override(o) for o in overrides or []))
     except (ConfigError, FileNotFoundError) as exc:
-        console.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(f"config error: {exc}", EXIT_BAD_INPUT) from exc
     try:
         outcome = run_ablation(acfg, tracking_uri=tracking_uri, audit_only=audit_only, samples=samples, fresh=fresh,
                                say=console.print, fallback=tracking_fallback)
     except TrackingUnavailableError as exc:
-        console.print(f"[red]tracking error:[/red] {exc}")
-        raise typer.Exit(3) from exc
+        raise fail(f"tracking error: {exc}", EXIT_TRACKING) from exc
     except SampleLogError as exc:
-        console.print(f"[red]samples error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(f"samples error: {exc}", EXIT_BAD_INPUT) from exc
     console.print(_audit_table(outcome.audit))
     for variant in outcome.summary["variants"]:
         final = variant["final"]["overall"]
