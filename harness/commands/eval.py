@@ -12,6 +12,7 @@ from harness.commands._common import (
     ALLOW_ABSOLUTE_OPTION,
     IMAGE_ROOT_OPTION,
     MAX_IMAGE_BYTES_OPTION,
+    explain,
     fail,
     image_policy,
 )
@@ -141,8 +142,10 @@ def eval_command(
             allow_absolute_image_paths=policy.allow_absolute,
         )
     except (DataError, ValueError, OSError, RuntimeError) as exc:  # OSError: model not found / hub offline
-        console.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-        raise typer.Exit(2) from exc
+        known = explain(exc)  # disk full, read-only, permission denied: exit 4 naming the path
+        if known is not None:
+            raise fail(*known) from exc
+        raise fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
     print_eval_table(result, console)
     summary, _ = write_summary(result)
     console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}")
