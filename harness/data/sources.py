@@ -79,6 +79,7 @@ def _local_files(path: Path, split: str | None) -> tuple[str, list[str]]:
 def _checked_jsonl(files: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
     """JSON Lines files with their bad lines taken out (see `harness.data.jsonl`)."""
     out, rejected = [], []
+    good = 0
     for name in files:
         if not name.lower().endswith(".jsonl"):
             out.append(name)
@@ -89,6 +90,9 @@ def _checked_jsonl(files: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
             raise DataSourceError(f"cannot read {name}: {exc.strerror or exc}") from exc
         out.append(str(scanned.path))
         rejected.extend(scanned.rejected)
+        good += scanned.good_lines if name.lower().endswith(".jsonl") else 0
+    if rejected and good == 0 and all(f.lower().endswith(".jsonl") for f in files):
+        raise EmptyDatasetError(f"no readable rows: all {len(rejected)} line(s) rejected, e.g. {rejected[0]['detail']}")
     return out, rejected
 
 
