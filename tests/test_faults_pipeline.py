@@ -23,6 +23,12 @@ from harness.pipeline.preflight import PipelineError, check_stage_inputs
 BAD_INPUT, OS_FAULT = 2, 4
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """MLflow puts new experiments' artifact folders under the working directory: keep them out of the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def write_config(tmp_path: Path, body: str = "") -> Path:
     config = tmp_path / "c.yaml"
     config.write_text(f"name: x\noutput_dir: {tmp_path / 'out'}\n"
@@ -161,7 +167,7 @@ name: orphan-grpo
 output_dir: {out}
 data: {{source: sample, train_subset: warmup, train_limit: 8}}
 model: {{name_or_path: tiny, tiny_warmup_steps: 200}}
-grpo: {{max_steps: 6, num_generations: 4, per_device_train_batch_size: 8, max_completion_length: 12,
+grpo: {{max_steps: 16, num_generations: 4, per_device_train_batch_size: 8, max_completion_length: 12,
         learning_rate: 1.0e-3, save_steps: 2, temperature: 1.0}}
 tracking: {{uri: "{db}", experiment: orphan-grpo}}
 """)
@@ -173,9 +179,8 @@ tracking: {{uri: "{db}", experiment: orphan-grpo}}
         while not (out / "checkpoints" / "checkpoint-2" / "trainer_state.json").exists():
             assert first.poll() is None, first.stderr.read()[-3000:]
             assert time.monotonic() < deadline
-            time.sleep(0.5)
-        time.sleep(2)  # let it log a step past the checkpoint, so old and new attempts overlap
-        os.kill(first.pid, signal.SIGKILL)
+            time.sleep(0.2)
+        os.kill(first.pid, signal.SIGKILL)  # 14 steps before the end: the stage is certainly still running
     finally:
         first.wait(timeout=60)
 
@@ -187,10 +192,12 @@ tracking: {{uri: "{db}", experiment: orphan-grpo}}
     runs = client.search_runs([experiment])
     assert not [r for r in runs if r.info.status == "RUNNING"]
     train_runs = [r for r in runs if r.data.tags.get("mmrl.stage") == "train"]
+    assert sorted(r.info.status for r in train_runs) == ["FINISHED", "KILLED"], (
+        [(r.info.status, r.data.tags) for r in runs], again.stdout[-2000:], again.stderr[-3000:])
     (old,) = [r for r in train_runs if r.info.status == "KILLED"]
     (new,) = [r for r in train_runs if r.info.status == "FINISHED"]
     assert old.data.tags["mmrl.resumed_by"] == new.info.run_id and new.data.tags["mmrl.resumes"] == old.info.run_id
     old_steps = [m.step for m in client.get_metric_history(old.info.run_id, "reward")]
     new_steps = [m.step for m in client.get_metric_history(new.info.run_id, "reward")]
     assert len(old_steps) == len(set(old_steps)) and len(new_steps) == len(set(new_steps))
-    assert min(new_steps) >= 3 and max(new_steps) == 6  # resumed from checkpoint-2 (or later), not from step 1
+    assert min(new_steps) >= 3 and max(new_steps) == 16  # resumed from checkpoint-2 (or later), not from step 1

@@ -16,6 +16,12 @@ from faults import REPO, assert_failed_cleanly, cli_env, mmrl, run, unprivileged
 from harness.tracking import TrackingUnavailableError, probe_store, resolve_tracking_uri
 
 TRACKING = 3
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """MLflow puts new experiments' artifact folders under the working directory: keep them out of the checkout."""
+    monkeypatch.chdir(tmp_path)
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
 
 

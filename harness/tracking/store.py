@@ -161,15 +161,18 @@ def probe_store(uri: str, *, experiment: str = DEFAULT_EXPERIMENT, write: bool =
 
 
 def _check_artifact_dir(uri: str, location: str | None, fix: str) -> None:
+    """A local artifact folder must take files; checked without creating it (MLflow creates it per run)."""
     folder = _local_artifact_dir(location)
     if folder is None:
         return
-    try:
-        ensure_writable_dir(folder, what="MLflow artifact folder")
-    except OutputError as exc:
-        raise TrackingUnavailableError(
-            f"MLflow store {uri}: its artifact folder {folder} is not writable ({describe_errno(exc)}); {fix}"
-        ) from exc
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        return
+    raise TrackingUnavailableError(
+        f"MLflow store {uri}: its artifact folder {folder} is not writable ({existing} refuses writes); {fix}"
+    )
 
 
 def check_tracking_available(uri: str, timeout_s: float = 5.0, *, experiment: str = DEFAULT_EXPERIMENT) -> None:
