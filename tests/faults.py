@@ -126,3 +126,42 @@ def assert_invoked_cleanly(result, code: int, *needles: str) -> str:
     for needle in needles:
         assert needle in errors[0], (needle, errors[0])
     return errors[0]
+
+
+_INVOKE_MANY = """
+import json, sys
+from typer.testing import CliRunner
+from harness.cli import app
+cases = json.loads(sys.argv[1])
+results = {}
+for name, args in cases.items():
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    results[name] = {"exit_code": result.exit_code, "output": result.output,
+                     "exception": type(result.exception).__name__ if result.exception else None}
+print("@@RESULTS@@" + json.dumps(results))
+"""
+
+
+def invoke_many(cases: dict[str, list[str]], *, cwd: Path, prefix: list[str] | None = None,
+                env: dict[str, str] | None = None, timeout: float = 600) -> dict[str, dict]:
+    """Run several `mmrl` commands in ONE fresh process (under `prefix`, e.g. `unshare -U`), each through the
+    real CLI with its guard; one interpreter start instead of one per command keeps the fault suite quick."""
+    import json
+
+    proc = run([sys.executable, "-c", _INVOKE_MANY, json.dumps(cases)], cwd=cwd, env=env, prefix=prefix,
+               timeout=timeout)
+    marker = proc.stdout.rfind("@@RESULTS@@")
+    assert marker >= 0, (proc.returncode, proc.stdout[-2000:], proc.stderr[-3000:])
+    return json.loads(proc.stdout[marker + len("@@RESULTS@@"):])
+
+
+def assert_result_failed_cleanly(result: dict, code: int, *needles: str) -> str:
+    """`assert_invoked_cleanly` for a result of `invoke_many`."""
+    assert result["exception"] == "SystemExit", result
+    assert result["exit_code"] == code, result
+    assert "Traceback" not in result["output"], result["output"][-3000:]
+    errors = [line for line in result["output"].splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result["output"][-3000:]
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+    return errors[0]

@@ -19,8 +19,10 @@ import pytest
 from data_factory import OPEN_MM_RL_FEATURES
 from faults import (
     assert_failed_cleanly,
+    assert_result_failed_cleanly,
     cli_env,
     enospc_env,
+    invoke_many,
     mmrl,
     read_only_prefix,
     run,
@@ -134,27 +136,31 @@ def test_read_only_file_system_is_one_line_naming_the_folder(small_source, tmp_p
     assert_failed_cleanly(proc, OS_FAULT, "read-only file system", str(locked / "out"))
 
 
-@pytest.mark.parametrize("command", ["export", "eda", "materialize", "eval", "pipeline"])
-def test_permission_denied_output_folder_fails_before_any_work(small_source, tmp_path, command):
+def test_permission_denied_output_folder_fails_before_any_work(small_source, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
-    out = locked / "out"
-    config = tmp_path / "c.yaml"
-    config.write_text(f"name: x\noutput_dir: {out}\ntracking: {{uri: 'sqlite:///{tmp_path}/m.db'}}\n")
-    args = {
-        "export": ["export", str(small_source), "--out", str(out)],
-        "eda": ["eda", str(small_source), "--out", str(out), "--no-tokens"],
-        "materialize": ["data", "materialize", str(small_source), "--out", str(out)],
-        "eval": ["eval", "--model", "tiny", "--data", str(small_source), "--no-mlflow", "--output-dir", str(out)],
-        "pipeline": ["pipeline", "--config", str(config), "--stages", "data"],
-    }[command]
+    outs = {name: locked / name for name in ("export", "eda", "materialize", "eval", "pipeline", "train")}
+    configs = {}
+    for name in ("pipeline", "train"):
+        configs[name] = tmp_path / f"{name}.yaml"
+        configs[name].write_text(f"name: x\noutput_dir: {outs[name]}\ntracking: {{uri: 'sqlite:///{tmp_path}/m.db'}}\n")
+    cases = {
+        "export": ["export", str(small_source), "--out", str(outs["export"])],
+        "eda": ["eda", str(small_source), "--out", str(outs["eda"]), "--no-tokens"],
+        "materialize": ["data", "materialize", str(small_source), "--out", str(outs["materialize"])],
+        "eval": ["eval", "--model", "tiny", "--data", str(small_source), "--no-mlflow", "--output-dir",
+                 str(outs["eval"])],
+        "pipeline": ["pipeline", "--config", str(configs["pipeline"]), "--stages", "data"],
+        "train": ["train", "--config", str(configs["train"])],
+    }
     try:
-        proc = run(mmrl(*args), cwd=tmp_path, env=env_for(tmp_path), prefix=unprivileged_prefix(), timeout=120)
+        results = invoke_many(cases, cwd=tmp_path, env=env_for(tmp_path), prefix=unprivileged_prefix())
     finally:
         locked.chmod(0o755)
-    assert_failed_cleanly(proc, OS_FAULT, "not writable", "permission denied", str(out))
-    assert not out.exists()
+    for name, result in results.items():
+        assert_result_failed_cleanly(result, OS_FAULT, "not writable", "permission denied", str(outs[name]))
+        assert not outs[name].exists(), name
 
 
 def test_an_os_fault_inside_a_command_is_translated_and_a_bug_is_not(monkeypatch, tmp_path):

@@ -50,8 +50,8 @@ def test_set_on_a_single_value_is_a_clear_error(tmp_path):
 
 def test_missing_local_model_is_found_before_the_data_stage(tmp_path):
     config = write_config(tmp_path, "model: {name_or_path: /nonexistent/model}\n")
-    proc = run(mmrl("pipeline", "--config", str(config)), cwd=tmp_path)
-    assert_failed_cleanly(proc, BAD_INPUT, "model.name_or_path = '/nonexistent/model'", "does not exist")
+    assert_invoked_cleanly(invoke("pipeline", "--config", str(config)), BAD_INPUT,
+                           "model.name_or_path = '/nonexistent/model'", "does not exist")
     assert not (tmp_path / "out" / "data").exists()
 
 

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from faults import REPO, assert_failed_cleanly, cli_env, mmrl, run, unprivileged_prefix
+from faults import (
+    REPO,
+    assert_result_failed_cleanly,
+    cli_env,
+    invoke_many,
+    mmrl,
+    run,
+    unprivileged_prefix,
+)
 
 from harness.tracking import TrackingUnavailableError, probe_store, resolve_tracking_uri
 
@@ -40,28 +48,31 @@ def demo_config(tmp_path: Path, uri: str) -> Path:
     return config
 
 
-@pytest.mark.parametrize("command", ["eval", "eda", "pipeline", "train", "ablate", "rerun"])
-def test_read_only_store_fails_in_seconds_before_any_work(tmp_path, command):
+def test_read_only_store_fails_in_seconds_before_any_work_for_every_tracking_command(tmp_path):
     folder, uri = locked_store(tmp_path)
     config = demo_config(tmp_path, uri)
-    args = {
-        "eval": ["eval", "--model", "tiny", "--data", "sample", "--tracking-uri", uri,
-                 "--output-dir", str(tmp_path / "out")],
-        "eda": ["eda", "sample", "--mlflow", "--tracking-uri", uri, "--out", str(tmp_path / "out")],
+    out = str(tmp_path / "out")
+    cases = {
+        "eval": ["eval", "--model", "tiny", "--data", "sample", "--tracking-uri", uri, "--output-dir", out],
+        "eda": ["eda", "sample", "--mlflow", "--tracking-uri", uri, "--out", out],
         "pipeline": ["pipeline", "--config", str(config)],
+        "demo": ["demo", "--tracking-uri", uri],
         "train": ["train", "--config", str(config)],
         "ablate": ["ablate", "--config", str(REPO / "experiments" / "ablation-tiers.yaml"), "--tracking-uri", uri,
-                   "--set", f"output_dir={tmp_path / 'out'}"],
-        "rerun": ["rerun", "0123456789abcdef", "--tracking-uri", uri, "--output-dir", str(tmp_path / "out")],
-    }[command]
+                   "--set", f"output_dir={out}"],
+        "rerun": ["rerun", "0123456789abcdef", "--tracking-uri", uri, "--output-dir", out],
+    }
     started = time.monotonic()
     try:
-        proc = run(mmrl(*args), cwd=tmp_path, env=cli_env(), prefix=unprivileged_prefix(), timeout=120)
+        results = invoke_many(cases, cwd=tmp_path, env=cli_env(), prefix=unprivileged_prefix())
     finally:
         folder.chmod(0o755)
-    assert time.monotonic() - started < 60
-    assert_failed_cleanly(proc, TRACKING, uri, "not writable", "--tracking-uri", "--tracking-fallback local")
-    assert not (tmp_path / "out").exists()
+    assert time.monotonic() - started < 120  # seven commands, each refused in seconds
+    for name, result in results.items():
+        assert_result_failed_cleanly(result, TRACKING, uri, "not writable", "--tracking-uri",
+                                     "--tracking-fallback local")
+        assert not (tmp_path / "out").exists(), name
+    assert not (tmp_path / "runs").exists()  # demo's output_dir
 
 
 def test_read_only_database_file_is_refused_by_the_write_probe(tmp_path):
@@ -95,13 +106,13 @@ def test_fallback_local_also_covers_a_read_only_store(tmp_path):
 
 
 def test_unreachable_server_advice_matches_what_eval_accepts(tmp_path):
-    env = cli_env(MLFLOW_TRACKING_URI=UNREACHABLE)
-    refused = run(mmrl("eval", "--model", "tiny", "--data", "sample"), cwd=tmp_path, env=env)
-    assert_failed_cleanly(refused, TRACKING, UNREACHABLE, "--tracking-fallback local")
-    # the advised flag exists and works: tracking falls back, and the run stops at the next check
-    advised = run(mmrl("eval", "--model", str(tmp_path / "nope"), "--data", "sample", "--tracking-fallback", "local"),
-                  cwd=tmp_path, env=env)
-    assert_failed_cleanly(advised, 2, "does not exist")
+    results = invoke_many({
+        "refused": ["eval", "--model", "tiny", "--data", "sample"],
+        # the advised flag exists and works: tracking falls back, and the run stops at the next check
+        "advised": ["eval", "--model", str(tmp_path / "nope"), "--data", "sample", "--tracking-fallback", "local"],
+    }, cwd=tmp_path, env=cli_env(MLFLOW_TRACKING_URI=UNREACHABLE))
+    assert_result_failed_cleanly(results["refused"], TRACKING, UNREACHABLE, "--tracking-fallback local")
+    assert_result_failed_cleanly(results["advised"], 2, "does not exist")
     assert (tmp_path / "mlruns.db").exists()
 
 
