@@ -13,6 +13,7 @@ import pkgutil
 import typer
 
 import harness.commands
+from harness.commands._common import guard_app
 
 app = typer.Typer(
     name="mmrl",
@@ -25,6 +26,10 @@ app = typer.Typer(
 
 @app.callback()
 def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # left by an earlier in-process invocation whose stderr is gone
+        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+            root.removeHandler(handler)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
@@ -42,6 +47,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+guard_app(app)  # one-line errors, never a traceback, for bad input and OS faults (harness.commands._common)
 
 
 def main() -> None:

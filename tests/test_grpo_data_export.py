@@ -366,9 +366,9 @@ def test_bad_rows_go_to_rejected_jsonl_with_their_reason(tmp_path):
 def test_missing_image_file_is_rejected(tmp_path):
     rows = raw_rows(6)
     rows["images"][0] = [{"bytes": None, "path": str(tmp_path / "nowhere.png")}]
-    ds = normalize(datasets.Dataset.from_dict(rows, features=OPEN_MM_RL_FEATURES))
+    ds = normalize(datasets.Dataset.from_dict(rows, features=OPEN_MM_RL_FEATURES), base_dir=tmp_path)
     result = export_grpo(ds, tmp_path / "export")
-    assert [(r["id"], r["reason"]) for r in result.rejected] == [("q-0000", "corrupt_image")]
+    assert [(r["id"], r["reason"]) for r in result.rejected] == [("q-0000", "missing_image")]
     assert "nowhere.png" in result.rejected[0]["detail"]
 
 

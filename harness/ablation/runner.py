@@ -325,9 +325,15 @@ class Ablation:
 
 
 def run_ablation(acfg: AblationConfig, *, tracking_uri: str | None = None, audit_only: bool = False,
-                 samples: str | None = None, fresh: bool = False, say: Callable[[str], None] = print) -> AblationOutcome:
-    """Run the sweep (or only the reward audit) and write its report; resumable unless `fresh`."""
+                 samples: str | None = None, fresh: bool = False, say: Callable[[str], None] = print,
+                 fallback: str | None = None) -> AblationOutcome:
+    """Run the sweep (or only the reward audit) and write its report; resumable unless `fresh`.
+
+    The store (write probe), the base model reference and the output folder are checked before any work.
+    """
+    from harness.fs import ensure_writable_dir
     from harness.tracking import resolve_tracking_uri
+    from harness.training.config import check_model_reference
 
     if samples and Path(samples).exists():
         samples = str(Path(samples).resolve())  # the logged config must point at the same files from any folder
@@ -335,7 +341,11 @@ def run_ablation(acfg: AblationConfig, *, tracking_uri: str | None = None, audit
         # recorded in the logged config, so `mmrl rerun` audits the same outputs
         acfg = dataclasses.replace(acfg, audit={**acfg.audit, "samples": samples})
     base = acfg.base_config()
-    uri = resolve_tracking_uri(tracking_uri or base.tracking.uri, fallback=base.tracking.fallback)
+    uri = resolve_tracking_uri(tracking_uri or base.tracking.uri, fallback=fallback or base.tracking.fallback,
+                               experiment=base.tracking.experiment)
+    if not audit_only:
+        check_model_reference(base.model.name_or_path, where="base.model.name_or_path")
+    ensure_writable_dir(acfg.output_dir, what="ablation output_dir")
     if fresh:  # variants unknown to the ablation state are trained from scratch
         (Path(acfg.output_dir) / STATE_FILE).unlink(missing_ok=True)
     return Ablation(acfg, tracking_uri=uri, say=say).run(audit_only=audit_only, samples=samples)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness.fs import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,6 @@ class AblationState:
                    baseline=data.get("baseline"), variants=data.get("variants") or {})
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
-                                   "baseline": self.baseline, "variants": self.variants}, indent=1, default=str),
-                       encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
+                                                 "baseline": self.baseline, "variants": self.variants},
+                                                indent=1, default=str))

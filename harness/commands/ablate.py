@@ -9,6 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.commands._common import EXIT_BAD_INPUT, EXIT_TRACKING, fail
+from harness.commands.train import FALLBACK_HELP
+
 console = Console()
 
 
@@ -38,6 +41,7 @@ def ablate_command(
     fresh: bool = typer.Option(False, "--fresh", help="Forget finished variants and start over."),
     tracking_uri: str = typer.Option(None, "--tracking-uri",
                                      help="MLflow store; default: the base config's, MLFLOW_TRACKING_URI or ./mlruns.db."),
+    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
     overrides: list[str] = typer.Option(None, "--set",
                                         help="Override a field of the ablation file, e.g. --set base.grpo.max_steps=2 "
                                              "or --set output_dir=runs/x (repeatable)."),
@@ -59,17 +63,14 @@ def ablate_command(
     try:
         acfg = load_ablation_config(config, dict(parse_override(o) for o in overrides or []))
     except (ConfigError, FileNotFoundError) as exc:
-        console.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(f"config error: {exc}", EXIT_BAD_INPUT) from exc
     try:
         outcome = run_ablation(acfg, tracking_uri=tracking_uri, audit_only=audit_only, samples=samples, fresh=fresh,
-                               say=console.print)
+                               say=console.print, fallback=tracking_fallback)
     except TrackingUnavailableError as exc:
-        console.print(f"[red]tracking error:[/red] {exc}")
-        raise typer.Exit(3) from exc
+        raise fail(f"tracking error: {exc}", EXIT_TRACKING) from exc
     except SampleLogError as exc:
-        console.print(f"[red]samples error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(f"samples error: {exc}", EXIT_BAD_INPUT) from exc
     console.print(_audit_table(outcome.audit))
     for variant in outcome.summary["variants"]:
         final = variant["final"]["overall"]

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from harness.commands._common import (
+    ALLOW_ABSOLUTE_OPTION,
+    IMAGE_ROOT_OPTION,
+    MAX_IMAGE_BYTES_OPTION,
+    image_policy,
+)
 
 data_app = typer.Typer(help="Inspect datasets and map their images to a content-addressed store.", no_args_is_help=True)
 console = Console()
@@ -21,29 +29,34 @@ def info(
     source: str = typer.Argument("sample", help=SOURCE_HELP),
     split: str = typer.Option("train", help="Split to load."),
     revision: str = typer.Option(None, help="Hub revision (commit, tag or branch) to pin."),
+    image_root: Path = IMAGE_ROOT_OPTION,
+    allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
 ) -> None:
-    """Print rows, columns, detected image columns and the domain mix of SOURCE."""
-    from harness.data import fingerprint
-    from harness.data.errors import DataError
-    from harness.data.normalize import find_image_columns, normalize
-    from harness.data.sources import load_raw
+    """Print rows, columns, detected image columns, the domain mix, and rows the loader rejected."""
+    from harness.data import fingerprint, load_source
+    from harness.data.normalize import find_image_columns
 
-    try:
-        raw, base_dir = load_raw(source, split=split, revision=revision)
-        image_columns = find_image_columns(raw)
-        ds = normalize(raw, base_dir=base_dir, source_name=source)
-    except DataError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    policy = image_policy(image_root, allow_absolute_image_paths, None)
+    loaded = load_source(source, split=split, revision=revision, images=policy)
+    ds, raw = loaded.dataset, loaded.raw
+    image_columns = find_image_columns(raw)
     table = Table(title=f"{source} ({split})", show_header=False)
     table.add_row("rows", str(len(ds)))
     table.add_row("source columns", ", ".join(raw.column_names))
     table.add_row("image columns (detected)", ", ".join(image_columns))
     table.add_row("canonical columns", ", ".join(ds.column_names))
     table.add_row("fingerprint", fingerprint(ds))
-    n_images = [len(x) for x in ds["images"]]
-    table.add_row("images", f"{sum(n_images)} ({min(n_images)}–{max(n_images)} per row)")
+    n_images, refused = _image_counts(ds)
+    table.add_row("images", f"{sum(n_images)} ({min(n_images)}–{max(n_images)} per row)" if n_images else "0")
+    if refused:
+        table.add_row("image paths refused", ", ".join(f"{n} {reason}" for reason, n in sorted(refused.items())))
+    reasons = Counter(r["reason"] for r in loaded.rejected)
+    table.add_row("rows rejected", ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())) or "0")
     console.print(table)
+    for item in loaded.rejected[:10]:
+        console.print(f"[yellow]rejected[/yellow] {item['reason']}: {item['detail']}", highlight=False)
+    if len(loaded.rejected) > 10:
+        console.print(f"[yellow]... and {len(loaded.rejected) - 10} more[/yellow]")
     for column in ("domain", "format"):
         counts = Counter(ds[column])
         t = Table(title=column)
@@ -55,6 +68,24 @@ def info(
         console.print(t)
 
 
+def _image_counts(ds) -> tuple[list[int], Counter]:
+    """Images per row and refused image paths by reason, reading the path column only (never image bytes)."""
+    import pyarrow.compute as pc
+
+    from harness.data.image_access import parse_refused
+
+    per_row: list[int] = []
+    refused: Counter = Counter()
+    for batch in ds.select_columns(["images"]).with_format("arrow").iter(batch_size=1024):
+        column = batch.column("images")
+        per_row.extend(pc.fill_null(pc.list_value_length(column), 0).to_pylist())
+        for path in pc.struct_field(pc.list_flatten(column), "path").to_pylist():
+            parsed = parse_refused(path) if path else None
+            if parsed is not None:
+                refused[parsed[0]] += 1
+    return per_row, refused
+
+
 @data_app.command("materialize")
 def materialize(
     source: str = typer.Argument("sample", help=SOURCE_HELP),
@@ -62,23 +93,31 @@ def materialize(
     split: str = typer.Option("train", help="Split to load."),
     revision: str = typer.Option(None, help="Hub revision to pin."),
     batch_size: int = typer.Option(64, help="Rows per batch (bounds memory)."),
+    image_root: Path = IMAGE_ROOT_OPTION,
+    allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
+    max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
 ) -> None:
     """Write every distinct image of SOURCE once to OUT and save the path-mapped records as OUT/records.jsonl."""
     from tqdm import tqdm
 
-    from harness.data import load_dataset, materialize_images
-    from harness.data.errors import DataError
+    from harness.data import load_source, materialize_images
+    from harness.fs import ensure_writable_dir, write_text_atomic
 
+    ensure_writable_dir(out, what="image store")
+    policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
+    loaded = load_source(source, split=split, revision=revision, images=policy)
+    with tqdm(total=len(loaded.dataset), unit="row", desc="materialising") as bar:
+        result = materialize_images(loaded.dataset, out, batch_size=batch_size, on_row=bar.update,
+                                    prior_rejections=loaded.rejected)
+    records = out / "records.jsonl"
+    tmp = records.with_name(f".{records.name}.{os.getpid()}.tmp")
     try:
-        ds = load_dataset(source, split=split, revision=revision)
-    except DataError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    with tqdm(total=len(ds), unit="row", desc="materialising") as bar:
-        result = materialize_images(ds, out, batch_size=batch_size, on_row=bar.update)
-    result.dataset.to_json(str(out / "records.jsonl"), lines=True, force_ascii=False)
+        result.dataset.to_json(str(tmp), lines=True, force_ascii=False)
+        os.replace(tmp, records)
+    finally:
+        tmp.unlink(missing_ok=True)
     summary = result.summary()
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
     console.print_json(data=summary)
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} rows rejected; see {out / 'rejected.jsonl'}[/yellow]")

@@ -6,18 +6,21 @@ from pathlib import Path
 
 import typer
 
+from harness.commands.train import FALLBACK_HELP
 from harness.paths import repo_root
 
 
 def demo_cmd(
     config: Path = typer.Option(None, "--config", "-c", help="Defaults to experiments/demo.yaml."),
     fresh: bool = typer.Option(False, "--fresh", help="Forget finished stages and start over."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."),
+    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
 ) -> None:
     """Run experiments/demo.yaml end to end offline (about 10 minutes on a 2-core CPU)."""
     from harness.commands.train import pipeline_cmd
 
     pipeline_cmd(config=config or repo_root() / "experiments" / "demo.yaml", stages=None, fresh=fresh,
-                 tracking_uri=None, tracking_fallback=None, overrides=None)
+                 tracking_uri=tracking_uri, tracking_fallback=tracking_fallback, overrides=None)
 
 
 def register(app: typer.Typer) -> None:

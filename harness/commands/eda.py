@@ -11,6 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.commands._common import (
+    ALLOW_ABSOLUTE_OPTION,
+    IMAGE_ROOT_OPTION,
+    MAX_IMAGE_BYTES_OPTION,
+    image_policy,
+)
+
 log = logging.getLogger(__name__)
 console = Console()
 
@@ -102,6 +109,13 @@ def eda(
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
     experiment: str = typer.Option(None, "--experiment", help="MLflow experiment (default: open-mm-rl)."),
     run_name: str = typer.Option(None, "--run-name", help="MLflow run name (default: eda-<source>)."),
+    tracking_fallback: str = typer.Option(
+        None, "--tracking-fallback",
+        help="With --mlflow: 'local' records into the local SQLite store if the tracking store is unreachable or read-only.",
+    ),
+    image_root: Path = IMAGE_ROOT_OPTION,
+    allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
+    max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
 ) -> None:
     """Analyse SOURCE before training: domain balance, lengths in characters and in the target model's tokens
     (image tokens included: the context window you need), image formats and sizes, answer types, duplicates,
@@ -109,16 +123,21 @@ def eda(
     self-contained OUT/report.html."""
     from tqdm import tqdm
 
-    from harness.data import load_dataset
-    from harness.data.errors import DataError
+    from harness.data import load_source
     from harness.eda import run_eda
+    from harness.fs import ensure_writable_dir
     from reports.eda import write_eda_report
 
-    try:
-        dataset = load_dataset(source, split=split, revision=revision)
-    except DataError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    run_uri = None
+    if mlflow:  # the store and the output folder are checked before the (long) analysis
+        from harness.tracking import resolve_tracking_uri
+
+        run_uri = resolve_tracking_uri(tracking_uri, fallback=tracking_fallback, experiment=experiment)
+    ensure_writable_dir(out, what="EDA output folder")
+    loaded = load_source(source, split=split, revision=revision,
+                         images=image_policy(image_root, allow_absolute_image_paths, max_image_bytes))
+    dataset = loaded.dataset
+    loaded.log_rejections(source)
     counter, why = resolve_token_counter(None if no_tokens else tokenizer)
     if counter is None:
         console.print(f"[yellow]continuing without token statistics:[/yellow] {why}")
@@ -128,7 +147,7 @@ def eda(
             result = run_eda(
                 dataset, out, counter, max_domain_share=max_domain_share,
                 min_subdomain_examples=min_subdomain_examples, batch_size=batch_size, source_name=source,
-                tokenizer_note=why, progress=bar.update,
+                tokenizer_note=why, progress=bar.update, source_rejections=loaded.rejected,
             )
         report = write_eda_report(result)
         if mlflow:
@@ -140,15 +159,11 @@ def eda(
     if not mlflow:
         analyse()
         return
-    from harness.tracking import TrackingUnavailableError, mlflow_run
+    from harness.tracking import mlflow_run
 
-    try:
-        with mlflow_run(run_name or f"eda-{Path(source).name}", experiment=experiment, tracking_uri=tracking_uri,
-                        tags={"mmrl.kind": "eda", "mmrl.source": source}):
-            analyse()
-    except TrackingUnavailableError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    with mlflow_run(run_name or f"eda-{Path(source).name}", experiment=experiment, tracking_uri=run_uri,
+                    tags={"mmrl.kind": "eda", "mmrl.source": source}):
+        analyse()
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,15 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from harness.commands._common import (
+    ALLOW_ABSOLUTE_OPTION,
+    IMAGE_ROOT_OPTION,
+    MAX_IMAGE_BYTES_OPTION,
+    explain,
+    fail,
+    image_policy,
+)
+
 console = Console()
 log = logging.getLogger(__name__)
 
@@ -76,6 +85,13 @@ def eval_command(
     tracking_uri: str = typer.Option(
         None, help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./mlruns.db)."
     ),
+    tracking_fallback: str = typer.Option(
+        None, "--tracking-fallback",
+        help="'local': record into the local SQLite store if the tracking store is unreachable or read-only.",
+    ),
+    image_root: Path = IMAGE_ROOT_OPTION,
+    allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
+    max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
     experiment: str = typer.Option(None, help="MLflow experiment (default: open-mm-rl)."),
     run_name: str = typer.Option(None, help="MLflow run name."),
 ) -> None:
@@ -87,21 +103,21 @@ def eval_command(
     from harness.data.errors import DataError
     from harness.evaluation import run_eval
     from harness.evaluation.table import print_eval_table
+    from harness.fs import ensure_writable_dir
     from harness.tracking.eval_log import log_eval_result, write_summary
+    from harness.training.config import ConfigError, check_model_reference
 
     tracking = None
-    if mlflow:
-        from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
+    if mlflow:  # fail before the (long) evaluation, not after it; errors are one line (harness.commands._common)
+        from harness.tracking import resolve_tracking_uri
 
-        try:  # fail before the (long) evaluation, not after it
-            tracking = resolve_tracking_uri(tracking_uri)
-        except TrackingUnavailableError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
-    looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or Path(model).suffix != ""
-    if looks_like_path and not Path(model).expanduser().exists():
-        console.print(f"[red]error:[/red] model path {model!r} does not exist (give a local folder or a hub id like owner/name)")
-        raise typer.Exit(2)
+        tracking = resolve_tracking_uri(tracking_uri, fallback=tracking_fallback, experiment=experiment)
+    try:
+        check_model_reference(model, where="--model")
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+    ensure_writable_dir(output_dir, what="eval output folder")
+    policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
     try:
         model_ref, is_tiny = _resolve_model(model)
         if is_tiny and gen_kwargs is None:
@@ -122,10 +138,14 @@ def eval_command(
             task=task,
             max_images=max_images,
             device=device,
+            image_root=policy.root,
+            allow_absolute_image_paths=policy.allow_absolute,
         )
     except (DataError, ValueError, OSError, RuntimeError) as exc:  # OSError: model not found / hub offline
-        console.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-        raise typer.Exit(2) from exc
+        known = explain(exc)  # disk full, read-only, permission denied: exit 4 naming the path
+        if known is not None:
+            raise fail(*known) from exc
+        raise fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
     print_eval_table(result, console)
     summary, _ = write_summary(result)
     console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}")

@@ -8,6 +8,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from harness.commands._common import (
+    ALLOW_ABSOLUTE_OPTION,
+    IMAGE_ROOT_OPTION,
+    MAX_IMAGE_BYTES_OPTION,
+    fail,
+    image_policy,
+)
+
 console = Console()
 
 SOURCE_HELP = (
@@ -46,6 +54,9 @@ def export(
     ] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (commit, tag or branch) to pin.")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows read per batch (bounds memory).")] = 64,
+    image_root: Path = IMAGE_ROOT_OPTION,
+    allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
+    max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
 ) -> None:
     """Export SOURCE for GRPO: <split> files, a content-addressed images/ folder, rejected.jsonl and manifest.json.
 
@@ -56,6 +67,7 @@ def export(
     from harness.data.errors import DataError
     from harness.grpo_data import export_grpo
 
+    policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
     try:
         with tqdm(unit="row", desc=f"exporting ({fmt})") as bar:
             result = export_grpo(
@@ -70,10 +82,11 @@ def export(
                 revision=revision,
                 batch_size=batch_size,
                 on_row=bar.update,
+                image_root=policy.root,
+                allow_absolute_image_paths=policy.allow_absolute,
             )
     except (DataError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(str(exc)) from exc
     console.print_json(data=result.summary())
     if result.rejected:
         console.print(f"[yellow]{len(result.rejected)} rows rejected; see {out / 'rejected.jsonl'}[/yellow]")

@@ -43,7 +43,7 @@ def leaderboard_command(
     from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
 
     try:
-        uri = resolve_tracking_uri(tracking_uri)
+        uri = resolve_tracking_uri(tracking_uri, write=False)  # reads only: no write probe, no fallback
     except TrackingUnavailableError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -21,6 +21,8 @@ import typer
 import yaml
 from rich.console import Console
 
+from harness.commands._common import EXIT_TRACKING, fail
+
 console = Console()
 
 CONFIG_ARTIFACT = "config/config.yaml"
@@ -230,9 +232,11 @@ def rerun_ablation(run: RecordedRun, uri: str, output_dir: Path | None) -> str:
 
 
 def rerun(run_id: str, *, tracking_uri: str, output_dir: Path | None = None, model: str | None = None,
-          dry_run: bool = False) -> str | None:
-    """Re-execute `run_id`; returns the new run id (None for a dry run)."""
+          dry_run: bool = False, record_uri: str | None = None) -> str | None:
+    """Re-execute `run_id` read from `tracking_uri`, recording into `record_uri` (default: the same store);
+    returns the new run id (None for a dry run)."""
     run = fetch_run(run_id, tracking_uri)
+    record_uri = record_uri or tracking_uri
     if run.is_stage:
         parent = run.tags.get("mlflow.parentRunId")
         raise RerunError(f"run {run_id} is the {run.tags.get('mmrl.stage') or run.kind!r} step of run {parent}: "
@@ -251,8 +255,8 @@ def rerun(run_id: str, *, tracking_uri: str, output_dir: Path | None = None, mod
             console.print(run.config_yaml)
         return None
     if run.kind == "eval":
-        return rerun_eval(run, tracking_uri, output_dir, model)
-    return handlers[run.kind](run, tracking_uri, output_dir)
+        return rerun_eval(run, record_uri, output_dir, model)
+    return handlers[run.kind](run, record_uri, output_dir)
 
 
 def rerun_command(
@@ -264,6 +268,11 @@ def rerun_command(
     model: str = typer.Option(None, "--model", help="Eval runs only: evaluate this model instead of the recorded path "
                                                     "(e.g. the same checkpoint moved to another machine)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would run (config or eval arguments) and stop."),
+    tracking_fallback: str = typer.Option(
+        None, "--tracking-fallback",
+        help="'local': record the re-run into the local SQLite store if the store it is read from does not take "
+        "writes (read-only) or is unreachable.",
+    ),
 ) -> None:
     """Re-execute a recorded run from its logged config (pipeline, train, ablation) or eval params.
 
@@ -274,11 +283,15 @@ def rerun_command(
     from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
 
     try:
-        uri = resolve_tracking_uri(tracking_uri)
-        new_id = rerun(run_id, tracking_uri=uri, output_dir=output_dir, model=model, dry_run=dry_run)
-    except (RerunError, TrackingUnavailableError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        uri = resolve_tracking_uri(tracking_uri, write=False)
+        record_uri = None if dry_run else resolve_tracking_uri(tracking_uri, fallback=tracking_fallback)
+    except TrackingUnavailableError as exc:
+        raise fail(str(exc), EXIT_TRACKING) from exc
+    try:
+        new_id = rerun(run_id, tracking_uri=uri, output_dir=output_dir, model=model, dry_run=dry_run,
+                       record_uri=record_uri)
+    except RerunError as exc:
+        raise fail(str(exc)) from exc
     if new_id:
         console.print(f"re-run recorded as MLflow run {new_id} ({RERUN_TAG}={run_id})")
 

@@ -139,6 +139,15 @@ def audit_command(
     from harness.reward_audit import build_cases, run_audit
 
     tier_list, reward_policy = _parse_tiers(tiers), _parse_policy(policy)
+    tracking = None
+    if mlflow:  # the store must take a write before the audit runs, not after (one line on failure, exit 3)
+        from harness.tracking import resolve_tracking_uri
+
+        tracking = resolve_tracking_uri(tracking_uri, fallback=tracking_fallback, experiment=experiment)
+    if out is not None:
+        from harness.fs import ensure_writable_dir
+
+        ensure_writable_dir(out, what="audit output folder")
     try:
         dataset = load_dataset(data, split=split, revision=revision)
     except DataError as exc:
@@ -155,8 +164,8 @@ def audit_command(
         out.mkdir(parents=True, exist_ok=True)
         (out / "audit.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     if mlflow:
-        summary["mlflow_run_id"] = _log_audit(report, summary, data=data, seed=seed, tracking_uri=tracking_uri,
-                                              fallback=tracking_fallback, experiment=experiment)
+        summary["mlflow_run_id"] = _log_audit(report, summary, data=data, seed=seed, tracking_uri=tracking,
+                                              experiment=experiment)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
     else:
@@ -164,23 +173,20 @@ def audit_command(
     raise typer.Exit(code=1 if summary["hacks_accepted"] else 0)
 
 
-def _log_audit(report, summary: dict[str, Any], *, data: str, seed: int, tracking_uri: str | None,
-               fallback: str | None, experiment: str | None) -> str:
+def _log_audit(report, summary: dict[str, Any], *, data: str, seed: int, tracking_uri: str,
+               experiment: str | None) -> str:
     import mlflow as mlflow_lib
 
-    from harness.tracking import TrackingUnavailableError, log_metrics_safe, mlflow_run
+    from harness.tracking import log_metrics_safe, mlflow_run
 
     params = {"data": data, "seed": seed, "rows": summary["rows"],
               "tiers": ",".join(summary["tiers"]) if summary["tiers"] else "policy",
               "reward_policy": json.dumps(summary["policy"]) if summary["policy"] else "default"}
-    try:
-        with mlflow_run(f"reward-audit-{Path(data).name}", experiment=experiment, tracking_uri=tracking_uri,
-                        fallback=fallback, tags={"mmrl.kind": "reward_audit"}, params=params) as run:
-            log_metrics_safe(report.metrics())
-            mlflow_lib.log_dict(summary, "audit/audit.json")
-            return run.info.run_id
-    except TrackingUnavailableError as exc:
-        raise typer.BadParameter(f"{exc} (or pass --no-mlflow)", param_hint="--tracking-uri") from exc
+    with mlflow_run(f"reward-audit-{Path(data).name}", experiment=experiment, tracking_uri=tracking_uri,
+                    tags={"mmrl.kind": "reward_audit"}, params=params) as run:
+        log_metrics_safe(report.metrics())
+        mlflow_lib.log_dict(summary, "audit/audit.json")
+        return run.info.run_id
 
 
 def _pct(part: int, whole: int) -> str:

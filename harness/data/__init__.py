@@ -1,6 +1,7 @@
 """Data layer: load Open-MM-RL (hub, local files or the bundled offline sample) into one canonical schema,
 split it deterministically, and map its images onto a content-addressed store on disk."""
 
+from harness.data.dedupe import DUPLICATE_ID, drop_duplicate_ids
 from harness.data.errors import (
     ColumnTypeError,
     CorruptImageError,
@@ -8,16 +9,26 @@ from harness.data.errors import (
     DataSourceError,
     DuplicateIdError,
     EmptyDatasetError,
+    ImageAccessError,
     MissingColumnError,
 )
+from harness.data.image_access import ImagePolicy
 from harness.data.materialize import MaterializeResult, materialize_images
 from harness.data.schema import CANONICAL_COLUMNS, DEFAULT_COLUMN_MAP
-from harness.data.sources import HUB_DATASET, SAMPLE_SOURCE, load_dataset, sample_path
+from harness.data.sources import (
+    HUB_DATASET,
+    SAMPLE_SOURCE,
+    LoadedSource,
+    load_dataset,
+    load_source,
+    sample_path,
+)
 from harness.data.split import Split, fingerprint, kfold_split, split_dataset
 
 __all__ = [
     "CANONICAL_COLUMNS",
     "DEFAULT_COLUMN_MAP",
+    "DUPLICATE_ID",
     "HUB_DATASET",
     "SAMPLE_SOURCE",
     "ColumnTypeError",
@@ -26,12 +37,17 @@ __all__ = [
     "DataSourceError",
     "DuplicateIdError",
     "EmptyDatasetError",
+    "ImageAccessError",
+    "ImagePolicy",
+    "LoadedSource",
     "MaterializeResult",
     "MissingColumnError",
     "Split",
     "fingerprint",
+    "drop_duplicate_ids",
     "kfold_split",
     "load_dataset",
+    "load_source",
     "materialize_images",
     "sample_path",
     "split_dataset",

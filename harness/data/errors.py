@@ -40,3 +40,18 @@ class DuplicateIdError(DataError):
 
 class CorruptImageError(DataError):
     """An image's bytes cannot be decoded (truncated file, wrong format, missing path)."""
+
+    reason = "corrupt_image"
+
+
+class ImageAccessError(CorruptImageError):
+    """An image the harness refuses to read, with a stable `reason` that rejections and reports carry.
+
+    Reasons: `path_outside_root` (a path escaping the image root, or an absolute path without opt-in),
+    `not_a_file` (a directory, device, FIFO...), `image_too_large` (over the byte cap), `missing_image`,
+    `unreadable_image` (permission denied and other read errors).
+    """
+
+    def __init__(self, reason: str, detail: str):
+        self.reason, self.detail = reason, detail
+        super().__init__(f"{reason}: {detail}")

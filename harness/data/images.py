@@ -18,13 +18,19 @@ from typing import Any
 from PIL import Image as PILImage
 
 from harness.data.errors import CorruptImageError
+from harness.data.image_access import check_inline_size, read_image_file
+from harness.fs import with_path
 
 # Formats PIL names -> file extensions used in the store.
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff"}
 
 
 def read_image_bytes(image: Any, *, root: str | os.PathLike | None = None) -> bytes:
-    """Raw encoded bytes of an image given as a dict {bytes, path}, a path string, or a PIL image."""
+    """Raw encoded bytes of an image given as a dict {bytes, path}, a path string, or a PIL image.
+
+    Files are read through `read_image_file`: only regular files, at most the byte cap, and with `root`
+    given, only inside it; a refused path raises `ImageAccessError` with its reason (see `image_access`).
+    """
     if isinstance(image, PILImage.Image):
         buf = io.BytesIO()
         image.save(buf, format=image.format or "PNG")
@@ -32,17 +38,13 @@ def read_image_bytes(image: Any, *, root: str | os.PathLike | None = None) -> by
     if isinstance(image, Mapping):
         data = image.get("bytes")
         if data:
-            return bytes(data)
+            return check_inline_size(bytes(data))
         path = image.get("path")
         if not path:
             raise CorruptImageError("image has neither bytes nor a path")
         image = path
     if isinstance(image, (str, os.PathLike)):
-        path = Path(root, image) if root is not None and not Path(image).is_absolute() else Path(image)
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise CorruptImageError(f"cannot read image file {path}: {exc}") from exc
+        return read_image_file(image, root=root)
     raise CorruptImageError(f"unsupported image value of type {type(image).__name__}")
 
 
@@ -96,12 +98,20 @@ def write_once(root: Path, relative: Path, data: bytes) -> bool:
     target = root / relative
     if target.exists():
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    except OSError as exc:
+        with_path(exc, target.parent)
+        raise
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        with_path(exc, target)
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -21,6 +21,7 @@ from harness.data.images import (
     store_path,
     write_once,
 )
+from harness.fs import ensure_writable_dir, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +71,20 @@ def materialize_images(
     batch_size: int = 64,
     on_row: Callable[[int], None] | None = None,
     image_root: str | os.PathLike | None = None,
+    prior_rejections: list[dict[str, Any]] | None = None,
 ) -> MaterializeResult:
     """Write each distinct image once to `root/<sha[:2]>/<sha>.<ext>`; return rows whose images are paths.
 
     Rows stream through in batches, so memory holds one batch of images at a time whatever the dataset size.
-    A row with an undecodable image is skipped and logged (with its id) to `root/rejected.jsonl`; the run
-    goes on. Rerunning skips files that exist, so an interrupted run resumes where it stopped.
+    A row with an undecodable or refused image is skipped and logged (with its id and reason) to
+    `root/rejected.jsonl`, after `prior_rejections` (rows the loader already dropped); the run goes on.
+    Rerunning skips files that exist, so an interrupted run resumes where it stopped.
     """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    root = ensure_writable_dir(root, what="image store")
     features = dataset.features
     if features is None or "images" not in features:
         raise ValueError("materialize_images needs a normalised dataset with an 'images' column (load_dataset)")
-    result = MaterializeResult(dataset=None, root=root)  # type: ignore[arg-type]
+    result = MaterializeResult(dataset=None, root=root, rejected=list(prior_rejections or []))  # type: ignore[arg-type]
     seen_this_run: set[str] = set()
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -133,7 +135,8 @@ def _materialize_row(
             seen_this_run.add(sha)
             paths.append(relative.as_posix())
         except CorruptImageError as exc:
-            reason = {"id": row.get("id"), "row": index, "image_index": image_index, "error": str(exc)}
+            reason = {"id": row.get("id"), "row": index, "image_index": image_index, "reason": exc.reason,
+                      "error": str(exc)}
             log.warning("rejected row %s (id=%s) image %d: %s", index, row.get("id"), image_index, exc)
             result.rejected.append(reason)
             return None
@@ -158,8 +161,4 @@ def _write_rejected(root: Path, rejected: list[dict[str, Any]]) -> None:
     if not rejected:
         target.unlink(missing_ok=True)
         return
-    tmp = target.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for item in rejected:
-            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
-    os.replace(tmp, target)
+    write_text_atomic(target, "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in rejected))

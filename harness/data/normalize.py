@@ -13,6 +13,7 @@ import datasets
 from datasets import Image, List
 
 from harness.data.errors import ColumnTypeError, EmptyDatasetError, MissingColumnError
+from harness.data.image_access import ImagePolicy, confine_path
 from harness.data.schema import (
     CANONICAL_TEXT_COLUMNS,
     DEFAULT_COLUMN_MAP,
@@ -39,7 +40,7 @@ def _undecoded(ds: datasets.Dataset, columns: list[str]) -> datasets.Dataset:
     return ds
 
 
-def _as_image_dict(value: Any, base_dir: Path | None) -> dict[str, Any] | None:
+def _as_image_dict(value: Any, root: Path, allow_absolute: bool) -> dict[str, Any] | None:
     from PIL import Image as PILImage
 
     if value is None:
@@ -52,19 +53,19 @@ def _as_image_dict(value: Any, base_dir: Path | None) -> dict[str, Any] | None:
         return {"bytes": buf.getvalue(), "path": None}
     if isinstance(value, Mapping):
         data, path = value.get("bytes"), value.get("path")
-        if not data and path and base_dir is not None and not os.path.isabs(path):
-            path = str(base_dir / path)
+        if not data and path:
+            path = confine_path(str(path), root, allow_absolute=allow_absolute)
         return {"bytes": data, "path": path}
     raise ColumnTypeError(f"expected an image, found {type(value).__name__}")
 
 
-def _image_list(row: Mapping[str, Any], image_columns: list[str], base_dir: Path | None) -> list[dict]:
+def _image_list(row: Mapping[str, Any], image_columns: list[str], root: Path, allow_absolute: bool) -> list[dict]:
     images: list[dict] = []
     for name in image_columns:
         value = row.get(name)
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
-            img = _as_image_dict(item, base_dir)
+            img = _as_image_dict(item, root, allow_absolute)
             if img is not None:
                 images.append(img)
     return images
@@ -110,12 +111,16 @@ def normalize(
     column_map: Mapping[str, str] | None = None,
     base_dir: str | os.PathLike | None = None,
     source_name: str = "dataset",
+    images: ImagePolicy | None = None,
 ) -> datasets.Dataset:
     """Map a raw table onto the canonical schema, keeping unmapped columns as extras.
 
     Required: a question column, an answer column and at least one image column (detected by type). Missing
     optional columns get documented fallbacks: id from a hash of row index and question, domain "Unknown",
     format inferred from the image count.
+
+    Image paths are confined (see `harness.data.image_access`): relative ones resolve inside `images.root`,
+    else `base_dir` (the dataset's folder), else the working directory; escaping ones become refusal markers.
     """
     if len(raw) == 0:
         raise EmptyDatasetError(f"{source_name} has no rows")
@@ -136,7 +141,9 @@ def normalize(
     used = {c for c in mapping.values() if c} | set(image_columns)
     extras = [c for c in columns if c not in used and c not in CANONICAL_TEXT_COLUMNS + ("images",)]
     features = canonical_features(datasets.Features({c: raw.features[c] for c in extras}))
-    base = Path(base_dir) if base_dir is not None else None
+    policy = images or ImagePolicy()
+    image_root = Path(policy.root or base_dir or os.getcwd()).resolve()
+    allow_absolute = policy.allow_absolute
     missing = [c for c in ("id", "domain", "sub_domain", "format") if mapping[c] is None]
     if missing:
         log.warning("%s: no column for %s; using fallbacks (see harness.data.normalize)", source_name, missing)
@@ -146,7 +153,7 @@ def normalize(
         out: dict[str, list] = {name: [] for name in features}
         for k in range(n):
             row = {name: batch[name][k] for name in batch}
-            images = _image_list(row, image_columns, base)
+            row_images = _image_list(row, image_columns, image_root, allow_absolute)
             question = row[mapping["question"]]
             answer = row[mapping["answer"]]
             rid = row[mapping["id"]] if mapping["id"] else None
@@ -158,8 +165,8 @@ def normalize(
             out["answer"].append(answer if answer is not None else "")
             out["domain"].append(str(domain).strip() if domain is not None and str(domain).strip() else UNKNOWN_DOMAIN)
             out["sub_domain"].append(str(sub_domain).strip() if sub_domain is not None else "")
-            out["format"].append(normalize_format(fmt, len(images)))
-            out["images"].append(images)
+            out["format"].append(normalize_format(fmt, len(row_images)))
+            out["images"].append(row_images)
             for name in extras:
                 out[name].append(row[name])
         return out

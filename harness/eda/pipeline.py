@@ -15,6 +15,7 @@ from harness.eda.charts import make_charts
 from harness.eda.frames import AnswerClassifier, build_frames
 from harness.eda.summary import DEFAULT_MAX_DOMAIN_SHARE, DEFAULT_MIN_SUBDOMAIN_EXAMPLES, summarize
 from harness.eda.tables import build_tables, write_tables
+from harness.fs import ensure_writable_dir, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +54,26 @@ def run_eda(
     tokenizer_note: str | None = None,
     progress: Callable[[int], None] | None = None,
     charts: bool = True,
+    source_rejections: list[dict[str, Any]] | None = None,
+    image_policy: Any = None,
 ) -> EdaResult:
     """Analyse a source ("sample", hub id, local file; see `harness.data.load_dataset`) or a loaded dataset.
 
     Writes `out_dir/summary.json`, `out_dir/charts/*.png` and `out_dir/tables/*.csv`. `processor` as in
     `build_frames`; `tokenizer_note` records why token statistics are missing (e.g. a tokenizer that did
-    not load) so the summary and report can say so instead of silently omitting them.
+    not load) so the summary and report can say so instead of silently omitting them. Rows the loader
+    rejected (repeated ids, unreadable JSONL lines) are reported in the summary: given a source, they come
+    from `load_source` (with `image_policy`, a `harness.data.ImagePolicy`); given a dataset, pass them as `source_rejections`.
     """
     if isinstance(source_or_dataset, (str, Path)):
-        from harness.data import load_dataset
+        from harness.data import load_source
 
         source_name = source_name or str(source_or_dataset)
-        dataset = load_dataset(str(source_or_dataset))
+        loaded = load_source(str(source_or_dataset), images=image_policy)
+        dataset, source_rejections = loaded.dataset, loaded.rejected
     else:
         dataset = source_or_dataset
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_writable_dir(out_dir, what="EDA output folder")
     examples, images = build_frames(
         dataset, processor, answer_classifier=answer_classifier, batch_size=batch_size, progress=progress
     )
@@ -76,7 +81,7 @@ def run_eda(
         examples.attrs["tokenizer"] = {"available": False, "reason": tokenizer_note}
     summary = summarize(
         examples, images, max_domain_share=max_domain_share, min_subdomain_examples=min_subdomain_examples,
-        source=source_name,
+        source=source_name, source_rejections=source_rejections,
     )
     result = EdaResult(out_dir=out, summary=summary, examples=examples, images=images,
                        summary_path=out / SUMMARY_FILE)
@@ -87,7 +92,7 @@ def run_eda(
         "charts": {name: path.relative_to(out).as_posix() for name, path in result.charts.items()},
         "tables": {name: path.relative_to(out).as_posix() for name, path in result.tables.items()},
     }
-    result.summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomic(result.summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     log.info("EDA of %s: %d examples, %d images, %d finding(s) -> %s", source_name or "dataset",
              len(examples), len(images), len(summary["findings"]), out)
     return result

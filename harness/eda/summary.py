@@ -122,6 +122,44 @@ def _duplicate_images(im: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _rejected_rows(rejected: list[dict[str, Any]]) -> dict[str, Any]:
+    reasons: dict[str, int] = {}
+    for item in rejected:
+        reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
+    keep = ("reason", "id", "row", "file", "line", "detail")
+    return {
+        "count": len(rejected),
+        "reasons": dict(sorted(reasons.items())),
+        "items": [{k: item[k] for k in keep if k in item} for item in rejected[:_ID_LIST_LIMIT]],
+    }
+
+
+def _rejection_findings(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    rejected = summary["rejected_rows"]
+    out = []
+    duplicates = [i for i in rejected["items"] if i["reason"] == "duplicate_id"]
+    n_dup = rejected["reasons"].get("duplicate_id", 0)
+    if n_dup:
+        ids = sorted({str(i["id"]) for i in duplicates})
+        out.append(_finding(
+            "error", "duplicate_ids",
+            f"{n_dup} row(s) repeat an earlier id ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}): the "
+            "first row of each id is kept and analysed, the others are rejected (export: rejected.jsonl, "
+            "reason duplicate_id).",
+            ids,
+        ))
+    lines = [i for i in rejected["items"] if "line" in i]
+    n_lines = rejected["count"] - n_dup
+    if n_lines:
+        where = "; ".join(i["detail"] for i in lines[:3])
+        out.append(_finding(
+            "error", "unreadable_lines",
+            f"{n_lines} line(s) of the source could not be read and were skipped: {where}"
+            f"{'; ...' if n_lines > 3 else ''}",
+        ))
+    return out
+
+
 def _images(ex: pd.DataFrame, im: pd.DataFrame) -> dict[str, Any]:
     ok = im[~im["corrupt"]]
     corrupt = im[im["corrupt"]]
@@ -216,8 +254,9 @@ def _findings(summary: dict[str, Any], ex: pd.DataFrame, max_share: float, min_s
         ids = sorted({item["id"] for item in corrupt["items"]})
         out.append(_finding(
             "error", "corrupt_images",
-            f"{corrupt['count']} image(s) in {len(ids)} example(s) cannot be decoded: those rows will be rejected "
-            "when images are materialised.",
+            f"{corrupt['count']} image(s) in {len(ids)} example(s) cannot be used (undecodable, missing, or "
+            "refused: outside the image root, not a regular file, over the byte cap; see images.corrupt): those "
+            "rows will be rejected when images are materialised.",
             ids,
         ))
     dq = summary["duplicates"]["questions"]
@@ -269,8 +308,13 @@ def summarize(
     max_domain_share: float = DEFAULT_MAX_DOMAIN_SHARE,
     min_subdomain_examples: int = DEFAULT_MIN_SUBDOMAIN_EXAMPLES,
     source: str | None = None,
+    source_rejections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """All numbers of the EDA as a JSON-ready dict; see `findings` for what deserves attention."""
+    """All numbers of the EDA as a JSON-ready dict; see `findings` for what deserves attention.
+
+    `source_rejections`: rows the loader dropped before the analysis (`duplicate_id`, unreadable JSONL lines),
+    reported under `rejected_rows` and as findings: the analysed rows are the ones training would get.
+    """
     ex, im = examples, images
     tokenizer = dict(ex.attrs.get("tokenizer") or {"available": False, "reason": "unknown"})
     missing_ids = ex.loc[ex["answer_missing"], "id"].tolist()
@@ -296,9 +340,10 @@ def summarize(
         "duplicates": {"questions": _duplicate_questions(ex), "images": _duplicate_images(im)},
         "missing_answers": {"count": len(missing_ids), "ids": missing_ids[:_ID_LIST_LIMIT]},
         "empty_questions": {"count": len(empty_q), "ids": empty_q[:_ID_LIST_LIMIT]},
+        "rejected_rows": _rejected_rows(source_rejections or []),
     }
     summary["context_window"] = _context_window(ex, tokenizer)
-    summary["findings"] = _findings(summary, ex, max_domain_share, min_subdomain_examples)
+    summary["findings"] = _rejection_findings(summary) + _findings(summary, ex, max_domain_share, min_subdomain_examples)
     summary["flags"] = {
         "imbalanced_domains": [r["domain"] for r in summary["domains"] if r["share"] > max_domain_share],
         "small_sub_domains": [

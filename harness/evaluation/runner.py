@@ -88,6 +88,8 @@ def run_eval(
     device: str | None = None,
     model_args: Mapping[str, Any] | None = None,
     random_seed: int = 0,
+    image_root: str | None = None,
+    allow_absolute_image_paths: bool = False,
 ) -> EvalResult:
     """Evaluate `model` on the held-out side of `data_source` and write lm-eval's results and samples.
 
@@ -97,6 +99,8 @@ def run_eval(
     is "eval" (held out), "train" or "all". `limit` caps the examples *per domain task*. `tiers` restricts the
     matching cascade (ablations); `policy` is the reward policy (`rewards.DomainPolicy.from_dict` mapping, the
     experiment YAML's `rewards.policy`). `gen_kwargs` override the task's generation settings, e.g. "max_gen_toks=64".
+    `image_root` / `allow_absolute_image_paths`: where the source's relative image paths may point (see
+    `harness.data.ImagePolicy`); the export of the same data must use the same values.
     """
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
@@ -113,6 +117,8 @@ def run_eval(
             "eval_fraction": eval_fraction,
             "split_seed": seed,
             "split": split,
+            "image_root": None if image_root is None else str(image_root),
+            "allow_absolute_image_paths": allow_absolute_image_paths,
         }
     )
     described = describe_rows(options)
@@ -125,6 +131,8 @@ def run_eval(
         "eval_fraction": options.eval_fraction,
         "split_seed": options.split_seed,
         "split": options.split,
+        "image_root": options.image_root or "",
+        "allow_absolute_image_paths": options.allow_absolute_image_paths,
     }
     # Only our folder: indexing lm-eval's ~14k built-in task files would add ~12 s to every evaluation.
     task_manager = TaskManager(

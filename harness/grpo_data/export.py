@@ -22,8 +22,16 @@ from typing import Any
 
 import datasets
 
-from harness.data import CANONICAL_COLUMNS, fingerprint, load_dataset, split_dataset
+from harness.data import (
+    CANONICAL_COLUMNS,
+    ImagePolicy,
+    drop_duplicate_ids,
+    fingerprint,
+    load_source,
+    split_dataset,
+)
 from harness.data.errors import CorruptImageError
+from harness.fs import ensure_writable_dir, exclusive_folder
 from harness.grpo_data.atomic import atomic_target, remove_stale_partials, write_text_atomic
 from harness.grpo_data.formats import (
     FILE_SUFFIX,
@@ -60,6 +68,7 @@ class ExportResult:
     images_reused: int = 0
     bytes_written: int = 0
     seconds: float = 0.0
+    split_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:
@@ -105,18 +114,46 @@ def _default_classifier() -> AnswerClassifier:
 
 
 def _as_canonical(
-    source_or_dataset: str | os.PathLike | datasets.Dataset, revision: str | None, source_name: str | None
-) -> tuple[datasets.Dataset, str]:
+    source_or_dataset: str | os.PathLike | datasets.Dataset,
+    revision: str | None,
+    source_name: str | None,
+    images: ImagePolicy,
+) -> tuple[datasets.Dataset, str, list[dict[str, Any]]]:
+    """(canonical rows, source name, rows rejected while loading: bad JSONL lines, repeated ids)."""
     if isinstance(source_or_dataset, datasets.Dataset):
         ds = source_or_dataset
         name = source_name or "in-memory dataset"
         if not set(CANONICAL_COLUMNS) <= set(ds.column_names):
             from harness.data.normalize import normalize
 
-            ds = normalize(ds, source_name=name)
-        return ds, name
+            ds = normalize(ds, source_name=name, base_dir=images.root, images=images)
+        ds, rejected = drop_duplicate_ids(ds)
+        return ds, name, rejected
     source = str(source_or_dataset)
-    return load_dataset(source, revision=revision), source_name or source
+    loaded = load_source(source, revision=revision, images=images)
+    return loaded.dataset, source_name or source, loaded.rejected
+
+
+def _source_rejection(item: dict[str, Any]) -> dict[str, Any]:
+    """A loader rejection in `rejected.jsonl`'s shape (`split` null: the row never reached a split)."""
+    record = {"id": item.get("id"), "split": None, "index": item.get("row"), "reason": item["reason"],
+              "detail": item["detail"]}
+    for key in ("file", "line"):
+        if key in item:
+            record[key] = item[key]
+    return record
+
+
+def _estimated_bytes(ds: datasets.Dataset, out: Path) -> int:
+    """Bytes the export is about to write: the source table's size (inline images dominate it) minus the
+    images a previous run already stored (a resumed export only writes what is missing)."""
+    try:
+        total = int(ds.data.nbytes)
+    except Exception:  # noqa: BLE001 - an estimate only; not knowable for some backends
+        return 0
+    images = out / IMAGES_DIR
+    stored = sum(p.stat().st_size for p in images.rglob("*") if p.is_file()) if images.is_dir() else 0
+    return max(0, total - stored)
 
 
 def _rows(ds: datasets.Dataset, batch_size: int) -> Iterator[dict[str, Any]]:
@@ -150,8 +187,9 @@ class _SplitExporter:
         for image_index, image in enumerate(row["images"]):
             try:
                 stored.append(self.store.put(image))
-            except CorruptImageError as exc:
-                return None, Rejection(CORRUPT_IMAGE, f"image {image_index}: {exc}")
+            except CorruptImageError as exc:  # ImageAccessError carries its own reason (path_outside_root, ...)
+                reason, detail = getattr(exc, "reason", CORRUPT_IMAGE), getattr(exc, "detail", str(exc))
+                return None, Rejection(reason, f"image {image_index}: {detail}")
         paths = [s.path for s in stored]
         answer_type = self.classify(row["answer"])
         if self.fmt == TRL:
@@ -178,6 +216,7 @@ def export_grpo(
     revision: str | None = None,
     source_name: str | None = None,
     image_root: str | os.PathLike | None = None,
+    allow_absolute_image_paths: bool = False,
     batch_size: int = 64,
     answer_classifier: AnswerClassifier | None = None,
     on_row: Callable[[int], None] | None = None,
@@ -188,6 +227,11 @@ def export_grpo(
     `split_dataset(ds, eval_fraction, seed)`; "all" = train and eval), `images/`, `rejected.jsonl` and,
     last, `manifest.json`. `prompt_template` must contain `{question}`; `answer_classifier` defaults to
     `rewards.classify_answer`. Rerunning after an interruption resumes (see the module docstring).
+
+    Relative image paths resolve inside `image_root` (default: the source's folder); absolute paths outside
+    it need `allow_absolute_image_paths`. Rows rejected on the way (unreadable JSONL lines, repeated ids,
+    refused or undecodable images, empty answers...) go to `rejected.jsonl` with a reason; the rest export.
+    Two exports into one folder take turns (a folder lock); the second resumes the first's work.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {FORMATS}")
@@ -196,17 +240,46 @@ def export_grpo(
     classify = answer_classifier or _default_classifier()
     started = time.perf_counter()
 
-    ds, name = _as_canonical(source_or_dataset, revision, source_name)
+    policy = ImagePolicy(root=str(image_root) if image_root is not None else None,
+                         allow_absolute=allow_absolute_image_paths)
+    out = ensure_writable_dir(out_dir, what="export folder")
+    ds, name, source_rejected = _as_canonical(source_or_dataset, revision, source_name, policy)
     split = split_dataset(ds, eval_fraction=eval_fraction, seed=seed)
+    with exclusive_folder(out, name="export", wait=True, what="export folder"):
+        ensure_writable_dir(out, what="export folder", need_bytes=_estimated_bytes(ds, out))
+        result = _write_export(
+            out, fmt=fmt, chosen=chosen, split=split, spec=spec, classify=classify, name=name,
+            batch_size=batch_size, on_row=on_row, source_rejected=source_rejected,
+        )
+        result.rows_in += len(source_rejected)
+        write_manifest(out, _manifest(fmt, name, revision, ds, spec, split, result.split_entries,
+                                      result.rejected, out))
+    result.seconds = time.perf_counter() - started
+    log.info("exported %s", result.summary())
+    return result
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+
+def _write_export(
+    out: Path,
+    *,
+    fmt: str,
+    chosen: tuple[str, ...],
+    split: Any,
+    spec: PromptSpec,
+    classify: AnswerClassifier,
+    name: str,
+    batch_size: int,
+    on_row: Callable[[int], None] | None,
+    source_rejected: list[dict[str, Any]],
+) -> ExportResult:
+    """The data files, images and `rejected.jsonl` of one export (the caller holds the folder lock)."""
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # from here until the end the export reads as incomplete
     remove_stale_partials(out)
-    store = ImageStore(out, image_root=image_root)
+    store = ImageStore(out)
     exporter = _SplitExporter(fmt=fmt, out_dir=out, store=store, spec=spec, classify=classify, data_source=name)
 
     result = ExportResult(out_dir=out, fmt=fmt, files={}, rows={})
+    result.rejected.extend(_source_rejection(item) for item in source_rejected)
     split_entries: dict[str, dict[str, Any]] = {}
     for split_name in chosen:
         part = split.train if split_name == "train" else split.eval
@@ -247,9 +320,7 @@ def export_grpo(
     write_text_atomic(out / REJECTED_FILE, "".join(json_line(r) for r in result.rejected))
     result.images_written, result.images_reused = store.written, store.reused
     result.bytes_written = store.bytes_written
-    write_manifest(out, _manifest(fmt, name, revision, ds, spec, split, split_entries, result.rejected, out))
-    result.seconds = time.perf_counter() - started
-    log.info("exported %s", result.summary())
+    result.split_entries = split_entries
     return result
 
 

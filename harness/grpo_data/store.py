@@ -7,7 +7,6 @@ dataset size and lets the JSONL writer consume each row as soon as its images ar
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,17 +31,20 @@ class StoredImage:
 class ImageStore:
     """`<export>/images/<sha[:2]>/<sha>.<ext>`; an image already there is reused without decoding it again."""
 
-    def __init__(self, export_dir: Path, *, image_root: str | os.PathLike | None = None):
+    def __init__(self, export_dir: Path):
         self.export_dir = export_dir
         self.root = export_dir / IMAGES_DIR
-        self.image_root = image_root
         self.written = 0
         self.reused = 0
         self.bytes_written = 0
 
     def put(self, image: Any) -> StoredImage:
-        """Store one image (dict {bytes, path}, path or PIL); raises CorruptImageError if it cannot decode."""
-        data = read_image_bytes(image, root=self.image_root)
+        """Store one image (dict {bytes, path}, path or PIL); raises CorruptImageError if it cannot decode.
+
+        Paths were confined when the source was normalised; reading still refuses non-regular files, files
+        over the byte cap and refusal markers (`ImageAccessError`, whose `reason` the rejection keeps).
+        """
+        data = read_image_bytes(image)
         sha = image_bytes_sha256(data)
         relative = self._existing(sha)
         if relative is None:

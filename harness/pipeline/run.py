@@ -17,13 +17,17 @@ from typing import Any
 
 import mlflow
 
+from harness.fs import ensure_writable_dir, exclusive_folder, write_text_atomic
+from harness.pipeline.preflight import PipelineError, check_stage_inputs
 from harness.tracking import log_metrics_safe, log_params_safe, resolve_tracking_uri
+from harness.tracking.orphans import RESUMES_TAG, close_orphaned_children, link_resumed
 from harness.tracking.provenance import log_provenance
-from harness.training.config import ExperimentConfig
+from harness.training.config import ExperimentConfig, check_model_reference
 
 log = logging.getLogger(__name__)
 
 STAGES = ("data", "eda", "baseline_eval", "train", "final_eval", "report")
+STATE_FILE = "pipeline_state.json"
 
 
 @dataclass
@@ -36,7 +40,10 @@ class PipelineState:
     @classmethod
     def load(cls, path: Path, config_hash: str) -> PipelineState:
         if path.exists():
-            data = json.loads(path.read_text())
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise PipelineError(f"{path} is not valid JSON ({exc}); delete it or pass --fresh") from exc
             if data.get("config_hash") != config_hash:
                 log.warning("config changed since the last run (%s -> %s): starting over", data.get("config_hash"), config_hash)
                 _set_aside_checkpoints(path.parent, str(data.get("config_hash")))
@@ -46,11 +53,8 @@ class PipelineState:
         return cls(path=path, config_hash=config_hash)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
-                                   "completed": self.completed}, indent=1, default=str))
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
+                                                 "completed": self.completed}, indent=1, default=str))
 
 
 def _set_aside_checkpoints(out: Path, old_hash: str) -> None:
@@ -63,11 +67,14 @@ def _set_aside_checkpoints(out: Path, old_hash: str) -> None:
 
 
 class Pipeline:
-    def __init__(self, cfg: ExperimentConfig, *, console_print: Callable[[str], None] = print) -> None:
+    def __init__(self, cfg: ExperimentConfig, *, console_print: Callable[[str], None] = print,
+                 fresh: bool = False) -> None:
         self.cfg = cfg
         self.out = Path(cfg.output_dir)
         self.say = console_print
-        self.state = PipelineState.load(self.out / "pipeline_state.json", cfg.config_hash())
+        state_path = self.out / STATE_FILE
+        self.state = PipelineState(state_path, cfg.config_hash()) if fresh else PipelineState.load(
+            state_path, cfg.config_hash())
         self._model_path: str | None = None
 
     # -- stages -----------------------------------------------------------------------------------
@@ -95,10 +102,15 @@ class Pipeline:
 
         counter, why = resolve_token_counter(self.model_path())
         eda_dir = self.out / "eda"
-        result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why)
+        result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why, image_policy=self._image_policy())
         report = write_eda_report(result)
         log_eda_to_mlflow(result, report)
         return {"eda_dir": str(eda_dir), "report": str(report.html), "findings": len(result.findings)}
+
+    def _image_policy(self):
+        from harness.data import ImagePolicy
+
+        return ImagePolicy(root=self.cfg.data.image_root, allow_absolute=self.cfg.data.allow_absolute_image_paths)
 
     def model_path(self) -> str:
         if self._model_path is None:
@@ -119,7 +131,8 @@ class Pipeline:
             limit=e.limit, batch_size=e.batch_size,
             backend=e.backend, output_dir=self.out / "eval" / name, gen_kwargs=e.gen_kwargs,
             eval_fraction=self.cfg.data.eval_fraction, seed=self.cfg.data.split_seed, revision=self.cfg.data.revision,
-            max_images=e.max_images, task="open_mm_rl_all",
+            max_images=e.max_images, task="open_mm_rl_all", image_root=self.cfg.data.image_root,
+            allow_absolute_image_paths=self.cfg.data.allow_absolute_image_paths,
         )
         train_ids = set(self._train_ids())
         leaked = train_ids & set(result.evaluated_ids)
@@ -139,8 +152,7 @@ class Pipeline:
         log_metrics_safe(probe.metrics("train_prompts/"))
         summary = result.to_dict()
         summary["train_prompts_probe"] = probe.metrics()
-        path = self.out / "eval" / f"{name}_summary.json"
-        path.write_text(json.dumps(summary, indent=1, default=str))
+        path = write_text_atomic(self.out / "eval" / f"{name}_summary.json", json.dumps(summary, indent=1, default=str))
         return {"summary": str(path), "acc": result.overall.acc if hasattr(result.overall, "acc") else None,
                 "train_prompt_mean_reward": probe.mean_reward, "model": model}
 
@@ -179,14 +191,32 @@ class Pipeline:
         return split.get("train_ids") or manifest.get("train_ids") or []
 
     # -- driver -----------------------------------------------------------------------------------
+    def preflight(self, stages: Sequence[str]) -> None:
+        """Everything that can be known wrong before the first stage: stage inputs, the model, the folder."""
+        check_stage_inputs([s for s in STAGES if s in stages], self.state.completed, str(self.out))
+        needs_model = any(s in stages and s not in self.state.completed for s in ("eda", "baseline_eval", "train"))
+        if needs_model:
+            check_model_reference(self.cfg.model.name_or_path)
+        ensure_writable_dir(self.out, what="pipeline output_dir")
+
     def run(self, stages: Sequence[str] = STAGES, tracking_uri: str | None = None, fallback: str | None = None) -> PipelineState:
-        mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri or self.cfg.tracking.uri,
-                                                     fallback=fallback or self.cfg.tracking.fallback))
-        mlflow.set_experiment(self.cfg.tracking.experiment)
+        uri = resolve_tracking_uri(tracking_uri or self.cfg.tracking.uri, fallback=fallback or self.cfg.tracking.fallback,
+                                   experiment=self.cfg.tracking.experiment)
+        self.preflight(stages)
+        with exclusive_folder(self.out, name="pipeline", wait=False, what="pipeline output_dir"):
+            mlflow.set_tracking_uri(uri)
+            mlflow.set_experiment(self.cfg.tracking.experiment)
+            self._run_stages(stages)
+        return self.state
+
+    def _run_stages(self, stages: Sequence[str]) -> None:
         parent_kwargs: dict[str, Any] = {"run_id": self.state.parent_run_id} if self.state.parent_run_id else {
             "run_name": f"pipeline-{self.cfg.name}", "tags": {"mmrl.kind": "pipeline"}}
         with mlflow.start_run(**parent_kwargs) as parent:
-            if not self.state.parent_run_id:
+            orphans: dict[str, list[str]] = {}
+            if self.state.parent_run_id:
+                orphans = close_orphaned_children(parent.info.run_id)
+            else:
                 self.state.parent_run_id = parent.info.run_id
                 log_provenance(self.cfg.to_yaml(), self.cfg.config_hash(), {"seed": self.cfg.seed, "name": self.cfg.name})
                 self.state.save()
@@ -196,14 +226,19 @@ class Pipeline:
                 if stage in self.state.completed:
                     self.say(f"skip {stage} (done)")
                     continue
-                self.say(f"stage {stage}")
-                with mlflow.start_run(run_name=stage, nested=True, tags={"mmrl.kind": stage, "mmrl.stage": stage}):
+                self.say(f"stage {stage}" + (" (resuming an interrupted attempt)" if stage in orphans else ""))
+                tags = {"mmrl.kind": stage, "mmrl.stage": stage}
+                if stage in orphans:
+                    tags[RESUMES_TAG] = ",".join(orphans[stage])
+                with mlflow.start_run(run_name=stage, nested=True, tags=tags) as run:
+                    link_resumed(run.info.run_id, orphans.get(stage, []))
                     outputs = getattr(self, f"stage_{stage}")()
                 self.state.completed[stage] = outputs
                 self.state.save()
-        return self.state
 
 
 def run_pipeline(cfg: ExperimentConfig, *, stages: Sequence[str] = STAGES, tracking_uri: str | None = None,
-                 fallback: str | None = None, say: Callable[[str], None] = print) -> PipelineState:
-    return Pipeline(cfg, console_print=say).run(stages, tracking_uri=tracking_uri, fallback=fallback)
+                 fallback: str | None = None, say: Callable[[str], None] = print, fresh: bool = False) -> PipelineState:
+    """Run `stages` (skipping finished ones unless `fresh`); checks the store, the stage inputs, the model and
+    the output folder first, and holds the output folder's lock while it runs."""
+    return Pipeline(cfg, console_print=say, fresh=fresh).run(stages, tracking_uri=tracking_uri, fallback=fallback)

@@ -21,6 +21,7 @@ def export_data(cfg: ExperimentConfig, data_dir: Path) -> dict[str, Any]:
     export_grpo(
         cfg.data.source, data_dir, fmt="trl", splits=("train", "eval"), revision=cfg.data.revision,
         eval_fraction=cfg.data.eval_fraction, seed=cfg.data.split_seed, system_prompt=cfg.data.system_prompt,
+        image_root=cfg.data.image_root, allow_absolute_image_paths=cfg.data.allow_absolute_image_paths,
     )
     return read_manifest(data_dir)
 

@@ -8,14 +8,17 @@ store is in maintenance mode and mlflow-skinny cannot open SQLite; a server URI 
 from harness.tracking.runs import log_metrics_safe, log_params_safe, metric_key, mlflow_run
 from harness.tracking.store import (
     DEFAULT_EXPERIMENT,
+    LOCAL_FALLBACK,
     TrackingUnavailableError,
     check_tracking_available,
     default_tracking_uri,
+    probe_store,
     resolve_tracking_uri,
 )
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
+    "LOCAL_FALLBACK",
     "TrackingUnavailableError",
     "check_tracking_available",
     "default_tracking_uri",
@@ -23,5 +26,6 @@ __all__ = [
     "log_params_safe",
     "metric_key",
     "mlflow_run",
+    "probe_store",
     "resolve_tracking_uri",
 ]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.evaluation.results import EvalResult
+from harness.fs import write_text_atomic
 
 SUMMARY_FILE = "mmrl_eval_summary.json"
 EVAL_IDS_FILE = "eval_ids.json"
@@ -42,12 +43,10 @@ def write_summary(result: EvalResult, directory: str | Path | None = None) -> tu
     """Write the summary JSON and the held-out id list next to lm-eval's outputs."""
     directory = Path(directory or result.output_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    summary = directory / SUMMARY_FILE
-    summary.write_text(json.dumps(result.to_dict(), indent=1, default=str), encoding="utf-8")
-    ids = directory / EVAL_IDS_FILE
-    ids.write_text(
+    summary = write_text_atomic(directory / SUMMARY_FILE, json.dumps(result.to_dict(), indent=1, default=str))
+    ids = write_text_atomic(
+        directory / EVAL_IDS_FILE,
         json.dumps({"eval_ids": result.eval_ids, "evaluated_ids": result.evaluated_ids}, indent=1),
-        encoding="utf-8",
     )
     return summary, ids
 

@@ -38,7 +38,7 @@ def mlflow_run(
 ) -> Iterator[mlflow.ActiveRun]:
     """Start (or nest) a run in the resolved store; the store is checked before the body runs."""
     if not nested or mlflow.active_run() is None:
-        mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri, fallback=fallback))
+        mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri, fallback=fallback, experiment=experiment))
         mlflow.set_experiment(experiment or DEFAULT_EXPERIMENT)
     with mlflow.start_run(run_name=run_name, nested=nested, tags=dict(tags or {})) as run:
         if params:

@@ -10,13 +10,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-TINY_MODEL = "tiny"
+from harness.training.config_checks import TINY_MODEL, check_model_reference, check_value
+
+__all__ = ["TINY_MODEL", "ConfigError", "ExperimentConfig", "check_model_reference", "config_from_dict",
+           "load_config", "parse_override"]
 
 
 @dataclass
@@ -29,6 +33,10 @@ class DataConfig:
     train_limit: int | None = None
     # "all": every train-split prompt; "warmup": only those the tiny model was warmed up on (demo)
     train_subset: str = "all"
+    # relative image paths resolve inside this folder (None: the dataset's own folder); absolute paths
+    # outside it are refused unless allow_absolute_image_paths (harness.data.image_access)
+    image_root: str | None = None
+    allow_absolute_image_paths: bool = False
 
 
 @dataclass
@@ -126,13 +134,16 @@ class ConfigError(ValueError):
     """The experiment file names a field that does not exist or gives it the wrong shape."""
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+def _build(cls: type, values: dict[str, Any], where: str, problems: list[str]) -> Any:
+    """The section dataclass; type and range problems are appended to `problems` (reported together)."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
+        raise ConfigError(f"{where}: expected a mapping of fields, got {type(values).__name__} ({values!r})")
     valid = {f.name for f in dataclasses.fields(cls)}
     unknown = set(values) - valid
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; valid: {sorted(valid)}")
+    hints = typing.get_type_hints(cls)
+    problems.extend(p for p in (check_value(f"{where}.{k}", v, hints[k]) for k, v in values.items()) if p)
     return cls(**values)
 
 
@@ -159,24 +170,35 @@ def _check_reward_policy(section: RewardConfig) -> None:
 
 
 def config_from_dict(raw: dict[str, Any], *, source_path: str | None = None) -> ExperimentConfig:
+    """Build and validate an `ExperimentConfig`; every wrong type or out-of-range value is reported at once,
+    each by its dotted key (`eval.limit = 'ten' (str): expected an integer or null`)."""
     raw = dict(raw or {})
     if "reward" in raw:  # `reward:` is accepted as the section's singular spelling
         if "rewards" in raw:
             raise ConfigError("both 'reward' and 'rewards' sections given; use 'rewards'")
         raw["rewards"] = raw.pop("reward")
+    problems: list[str] = []
     kwargs: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
         if name in raw:
-            kwargs[name] = _build(cls, raw.pop(name) or {}, name)
+            kwargs[name] = _build(cls, raw.pop(name) or {}, name, problems)
     if "rewards" in kwargs:
         _check_reward_policy(kwargs["rewards"])
     grpo = raw.pop("grpo", {}) or {}
+    if not isinstance(grpo, dict):
+        raise ConfigError(f"grpo: expected a mapping of GRPOConfig fields, got {type(grpo).__name__} ({grpo!r})")
     validate_grpo_fields(grpo)
+    problems.extend(p for p in (check_value(f"grpo.{k}", v) for k, v in grpo.items()) if p)
     kwargs["grpo"] = grpo
     top = {f.name for f in dataclasses.fields(ExperimentConfig)} - set(_SECTIONS) - {"grpo", "source_path"}
     unknown = set(raw) - top
     if unknown:
         raise ConfigError(f"unknown top-level field(s) {sorted(unknown)}; valid: {sorted(top | set(_SECTIONS) | {'grpo'})}")
+    hints = typing.get_type_hints(ExperimentConfig)
+    problems.extend(p for p in (check_value(k, v, hints[k]) for k, v in raw.items()) if p)
+    if problems:
+        where = f"{source_path}: " if source_path else ""
+        raise ConfigError(where + "; ".join(problems))
     kwargs.update(raw)
     return ExperimentConfig(**kwargs, source_path=source_path)
 
@@ -229,15 +251,51 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ex
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of sections, found {type(raw).__name__}")
     for dotted, value in (overrides or {}).items():
-        node = raw
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = value
+        apply_override(raw, dotted, value)
     return config_from_dict(raw, source_path=str(path))
+
+
+def _is_mapping_key(parents: list[str]) -> bool | None:
+    """Whether the key at `parents` holds a mapping in the schema (None: unknown key, left to validation)."""
+    if len(parents) == 1:
+        key = parents[0]
+        if key in _SECTIONS or key == "grpo":
+            return True
+        top = {f.name for f in dataclasses.fields(ExperimentConfig)}
+        return False if key in top else None
+    if len(parents) == 2 and parents[0] in _SECTIONS:
+        hints = typing.get_type_hints(_SECTIONS[parents[0]])
+        if parents[1] not in hints:
+            return None
+        annotation = hints[parents[1]]
+        return annotation is dict or typing.get_origin(annotation) is dict
+    return True  # inside a free-form mapping (grpo.*, eval.gen_kwargs.*)
+
+
+def apply_override(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `section.field=value` in the raw mapping; a scalar on the way is a clear error, not a TypeError."""
+    *parents, leaf = dotted.split(".")
+    if not leaf or any(not p for p in parents):
+        raise ConfigError(f"--set {dotted}: empty key segment")
+    node = raw
+    for depth, key in enumerate(parents, start=1):
+        prefix = ".".join(parents[:depth])
+        child = node.get(key)
+        if child is None:
+            if _is_mapping_key(parents[:depth]) is False:
+                raise ConfigError(f"--set {dotted}={value!r}: {prefix!r} is a single value, not a section; "
+                                  f"use --set {prefix}=VALUE")
+            child = node[key] = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"--set {dotted}={value!r}: {prefix!r} is a single value ({child!r}), not a "
+                              f"section; use --set {prefix}=VALUE")
+        node = child
+    node[leaf] = value
 
 
 def parse_override(text: str) -> tuple[str, Any]:

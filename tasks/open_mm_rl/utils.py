@@ -17,6 +17,8 @@ Choosing the data without editing YAML: lm-eval passes its `--metadata` JSON (an
 | `eval_fraction` | `MMRL_EVAL_FRACTION` | 0.25                            |
 | `split_seed`    | `MMRL_SPLIT_SEED`    | 0                               |
 | `split`         | `MMRL_EVAL_SPLIT`    | `eval` (held out); `train`/`all`|
+| `image_root`    | `MMRL_IMAGE_ROOT`    | the dataset's folder            |
+| `allow_absolute_image_paths` | `MMRL_ALLOW_ABSOLUTE_IMAGE_PATHS` | false (absolute paths refused) |
 """
 
 import functools
@@ -28,7 +30,7 @@ from typing import Any, NamedTuple
 import datasets
 from PIL import Image as PILImage
 
-from harness.data import fingerprint, load_dataset, materialize_images, split_dataset
+from harness.data import ImagePolicy, fingerprint, load_dataset, materialize_images, split_dataset
 from harness.data.images import open_image
 from harness.paths import cache_dir
 from rewards import DEFAULT_TIERS, TIERS, DomainPolicy, verify
@@ -67,6 +69,8 @@ class DataOptions(NamedTuple):
     split: str = "eval"
     #: the reward policy as canonical JSON ("" = the reward's default policy)
     policy: str = ""
+    image_root: str | None = None
+    allow_absolute_image_paths: bool = False
 
 
 def parse_tiers(value: Any) -> tuple[str, ...] | None:
@@ -129,6 +133,8 @@ def resolve_options(metadata: Mapping[str, Any] | None = None) -> DataOptions:
     fraction_raw = pick("eval_fraction", "MMRL_EVAL_FRACTION")
     seed_raw = pick("split_seed", "MMRL_SPLIT_SEED")
     split = str(pick("split", "MMRL_EVAL_SPLIT") or "eval")
+    image_root = pick("image_root", "MMRL_IMAGE_ROOT")
+    allow_absolute = pick("allow_absolute_image_paths", "MMRL_ALLOW_ABSOLUTE_IMAGE_PATHS") or False
     try:
         eval_fraction = DEFAULT_EVAL_FRACTION if fraction_raw is None else float(fraction_raw)
         split_seed = DEFAULT_SPLIT_SEED if seed_raw is None else int(seed_raw)
@@ -148,15 +154,26 @@ def resolve_options(metadata: Mapping[str, Any] | None = None) -> DataOptions:
         split_seed=split_seed,
         split=split,
         policy=parse_policy(pick("policy", "MMRL_REWARD_POLICY")),
+        image_root=None if image_root is None else str(image_root),
+        allow_absolute_image_paths=str(allow_absolute).strip().lower() in ("1", "true", "yes"),
+    )
+
+
+def _rows_of(options: DataOptions) -> datasets.Dataset:
+    return _split_rows(
+        options.source, options.revision, options.eval_fraction, options.split_seed, options.split,
+        options.image_root, options.allow_absolute_image_paths,
     )
 
 
 @functools.lru_cache(maxsize=8)
 def _split_rows(
-    source: str, revision: str | None, eval_fraction: float, split_seed: int, split: str
+    source: str, revision: str | None, eval_fraction: float, split_seed: int, split: str,
+    image_root: str | None = None, allow_absolute_image_paths: bool = False,
 ) -> datasets.Dataset:
     """The rows of one side of the split, images written to the shared store (once per process per options)."""
-    full = load_dataset(source, revision=revision)
+    policy = ImagePolicy(root=image_root, allow_absolute=allow_absolute_image_paths)
+    full = load_dataset(source, revision=revision, images=policy)
     if split == "all":
         rows = full
     else:
@@ -177,9 +194,7 @@ def _split_rows(
 
 def select_rows(options: DataOptions, domain: str | None = None) -> datasets.Dataset:
     """The docs a task evaluates: one side of the deterministic split, optionally one domain, options stamped in."""
-    rows = _split_rows(
-        options.source, options.revision, options.eval_fraction, options.split_seed, options.split
-    )
+    rows = _rows_of(options)
     tiers = ",".join(options.tiers) if options.tiers else ""
     rows = rows.add_column(
         TIERS_COLUMN, [tiers] * len(rows)
@@ -207,9 +222,7 @@ def load_open_mm_rl(domain: str | None = None, **metadata: Any) -> dict[str, dat
 
 def describe_rows(options: DataOptions) -> dict[str, Any]:
     """What an eval run saw, for tracking: ids, content fingerprint, per-domain counts (before any --limit)."""
-    rows = _split_rows(
-        options.source, options.revision, options.eval_fraction, options.split_seed, options.split
-    )
+    rows = _rows_of(options)
     counts: dict[str, int] = {}
     for domain in rows["domain"]:
         counts[domain] = counts.get(domain, 0) + 1
