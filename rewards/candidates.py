@@ -368,4 +368,6 @@ def collapse_chain(item: str) -> str:
     letters = [bool(re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", side))) for side in sides]
     if len(sides) == 2 and (letters[0] or letters[1]):
         return item  # 2x - y + 1 = 0, 7 = 11a + c: an equation, not a computation
+    if re.fullmatch(r"[+-]?\d+(?:\.\d+)?", sides[0]) and sides[0] != sides[-1]:
+        return item  # 0 = 1: a false statement is not a computation (it stays a relation and matches nothing)
     return value

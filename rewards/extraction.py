@@ -47,13 +47,14 @@ _END_OF_TURN = (
 )
 
 _CHOICE_PATTERNS = (
-    re.compile(r"^\(\s?([A-J])\s?\)(?:\s.*)?$"),  # (B) / (B) 12
-    re.compile(r"^([A-J])\s?\)(?:\s.*)?$"),  # B) 12
-    re.compile(r"^(?:option|choice)\s?:?\s?\(?\s?([A-J])\s?\)?(?:[\s.:].*)?$", re.IGNORECASE),
+    re.compile(r"^\(\s?([A-Ja-j])\s?\)(?:\s.*)?$"),  # (B) / (B) 12 / (b)
+    re.compile(r"^([A-Ja-j])\s?\)(?:\s.*)?$"),  # B) 12 / b) 12
+    re.compile(r"^(?:option|choice)\s?:?\s?\(?\s?([A-Ja-j])\s?\)?(?:[\s.:].*)?$", re.IGNORECASE),
     re.compile(r"^\\text\s?\{\s?\(?\s?([A-J])\s?\)?\s?\}$"),
     re.compile(r"^\*\*\(?([A-J])\)?\*\*$"),
     re.compile(r"^([A-J])[.:]\s.{0,200}$"),  # "B. 12 cm" as a last line
 )
+_LONE_LETTER = re.compile(r"^\(?([A-J])\)?[.:]?$")
 
 # Final-answer cues. FINAL: explicit final-answer lines (beat any box). THE_ANSWER_IS: a sentence (beats
 # boxes only when it comes after them).
@@ -67,6 +68,10 @@ _ANSWER_IS = re.compile(
     r"\b(?:the|my|our)\s(?:correct\s|final\s|right\s|best\s)?(?:answer|option|choice)\s"
     r"(?:is|would\sbe|should\sbe|will\sbe|must\sbe)\b\s?:?"
     r"|\b(?:answer|solution)\s?(?:is\s)?[:：]",
+    re.IGNORECASE,
+)
+_LEADING_ANSWER_IS = re.compile(
+    r"^(?:the\s)?(?:final\s|correct\s|right\s)?(?:answer|option|choice|result)\s(?:is|would\sbe|should\sbe)\b\s?:?",
     re.IGNORECASE,
 )
 _BOILERPLATE = re.compile(
@@ -134,11 +139,13 @@ def prepare_output(text: str) -> str | None:
     if len(text) > MAX_OUTPUT_CHARS:
         text = text[-MAX_OUTPUT_CHARS:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    body = _drop_reasoning(text)
+    # the turn ends at its end token (what follows is a hallucinated next turn, however it reasons), and only
+    # then is the reasoning of this turn set aside
+    body = _drop_reasoning(_cut_end_of_turn(text))
     if body is None:
         return None
-    body = _cut_end_of_turn(body)
     body = _strike_out(body)
+    body = _unbold(body)
     body = _collapse_ws(body)
     body = undouble_backslashes(body)
     return body if body.strip() else None
@@ -159,6 +166,14 @@ def _strike_out(text: str) -> str:
         end = matching_brace(text, m.end() - 1)
         text = text[: m.start()] + " " + (text[end + 1 :] if end >= 0 else "")
     return text
+
+
+_BOLD = re.compile(r"(?<![\w)])\*\*|\*\*(?![\w(])")
+
+
+def _unbold(text: str) -> str:
+    """Markdown bold (``**F = 20 N**``) is presentation; ``x**2`` (a power, between operands) stays."""
+    return _BOLD.sub("", text) if "**" in text else text
 
 
 def _collapse_ws(text: str) -> str:
@@ -430,13 +445,13 @@ def sentences(text: str) -> list[list[_Token]]:
 
 
 _PROSE_VALUE = re.compile(
-    r"(?<![\w.^_{/\\-])(?:\\?\$\s?)?[-+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:\s\d{3})+(?![\d.])|\d+,\d+(?![\d,])|\d+)"
+    r"(?<![\w.^_{/\\)\]-])(?:\\?\$\s?)?[-+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:\s\d{3})+(?!\d|\.\d)|\d+,\d+(?![\d,])|\d+)"
     r"(?:\.\d+)?(?:/\d+)?"
     r"(?:\s?(?:%|per\s?cent\b|pct\b))?(?![\d]|[.,]\d|-\w)"
     r"|\(([A-J])\)|\b(?:option|choice)\s\(?([A-J])\)?(?![\w])",
     re.IGNORECASE,
 )
-_UNIT_WORD = re.compile(r"^\s?([A-Za-zµΩ°€£¥/^0-9²³]{1,14})")
+_UNIT_WORD = re.compile(r"^\s?([A-Za-zµΩ°€£¥][A-Za-zµΩ°€£¥/^0-9²³·⋅*⁻¹()-]{0,19})")
 _COPULA = re.compile(
     r"\b(?:is|are|was|were|equals?|be|becomes?|gives?|yields?|get|gets|obtain|obtains|it's|makes?|totals?"
     r"|comes\sto|amounts\sto|came\sto)\b|=|:",
@@ -617,6 +632,9 @@ def _run_before(tokens: list[_Token], ci: int) -> list[int]:
 def _region_answer(region: str, source: str) -> Answer | None:
     """Candidates in a final-answer region: its boxes, else its leading mathematics, else its first sentence."""
     region = region.strip().strip("*").strip()
+    nested = _ANSWER_IS.match(region) or _LEADING_ANSWER_IS.match(region)
+    if nested:
+        region = region[nested.end() :].strip()  # "Final answer: The correct option is C."
     if not region:
         return None
     region = region[:MAX_REGION_CHARS]
@@ -641,6 +659,8 @@ def _region_answer(region: str, source: str) -> Answer | None:
         return answer_from_text(_strip_connective(joined), source)
     has_value = any(t.kind == "value" for t in tokens)
     plain = prose == "".join(t.text for t in first[0])
+    if plain and not has_value and source in ("final_line", "answer_tag") and _short_phrase(prose):
+        return answer_from_text(_strip_connective(prose), source)  # "Final answer: prophase I"
     if plain and _short_plain_answer(first[0]) and not (has_value and len(re.findall(r"[A-Za-z]{2,}", words)) >= 2):
         return answer_from_text(_strip_connective(prose), source)
     return _sentence_answer(tokens, region, source)
@@ -660,6 +680,11 @@ _PROSE_WORDS = re.compile(
     r"|has|have|had|this|that|there|of|in|on|at|to|from|by)\b",
     re.IGNORECASE,
 )
+
+
+def _short_phrase(text: str) -> bool:
+    words = re.findall(r"\S+", text)
+    return 0 < len(words) <= 8 and len(text) <= 100 and not re.search(r"[.!?]\s", text.strip())
 
 
 def _strip_connective(s: str) -> str:
@@ -766,7 +791,8 @@ def _from_choice_line(text: str) -> Answer | None:
     if not lines:
         return None
     last = lines[-1].strip("*").strip()
-    letter = as_choice(last)
+    lone = _LONE_LETTER.match(last)
+    letter = lone.group(1) if lone else as_choice(last)
     if letter is None or RETRACTION.search(last) or re.search(r"\b(?:not|incorrect|wrong|false)\b", last, re.IGNORECASE):
         return None
     return Answer((Candidate(letter),), "choice")
@@ -780,7 +806,7 @@ def as_choice(s: str) -> str | None:
     for pattern in _CHOICE_PATTERNS:
         m = pattern.match(s)
         if m:
-            return m.group(1)
+            return m.group(1).upper()
     return None
 
 

@@ -347,9 +347,32 @@ _CASELESS_WORDS = {"yes", "no", "true", "false", "none"}
 _NON_SMILES_WORD = re.compile(r"(?:(?!Cl|Br)[A-Za-z])*[ADEGHJKLMQRTUVWXYZadeghijkmqtuvwxyz](?:[A-Za-z])*")
 
 
+def formula_key(value: str) -> str:
+    """One spelling of a formula: ``H_2SO_4`` = ``H2SO4``, ``CuSO_4\\cdot 5H_2O`` = ``CuSO4·5H2O``,
+    ``SO_4^{2-}`` = ``SO4^2-`` = ``SO4^{-2}``, ``NH_4^{+}`` = ``NH4+``. Case is kept (``Co`` is not ``CO``)."""
+    s = value.strip()
+    for dot in ("\\cdot", "\\bullet", "⋅", "•"):
+        s = s.replace(dot, "·")
+    s = re.sub(r"[\s{}_]", "", s).replace("*", "·")
+    s = re.sub(r"(?<=[A-Za-z)\d])\.(?=\d*[A-Z])", "·", s)  # CuSO4.5H2O
+    charge = re.search(r"\^(?:(\d*)([+-])|([+-])(\d*))$", s) or re.search(r"(?<!\^)([+-])$", s)
+    if charge is not None:
+        if charge.group(0).startswith("^"):
+            digits = charge.group(1) or charge.group(4) or ""
+            sign = charge.group(2) or charge.group(3)
+        else:  # NH4+: without a caret the digits are the count and the sign alone is the charge...
+            digits, sign = "", charge.group(1)
+            lone = re.fullmatch(rf"({_ELEMENTS})(\d+)", s[: charge.start()])
+            if lone:  # ...except after a lone element: Fe3+ is Fe^{3+}
+                s, digits = lone.group(1) + s[charge.start() :], lone.group(2)
+                charge = re.search(r"([+-])$", s)
+        s = s[: charge.start()] + f"^{'' if digits in ('', '1') else digits}{sign}"
+    return s
+
+
 def is_formula(value: str) -> bool:
     """``CO``, ``NaCl``, ``C_5H_{12}O``, ``CuSO4·5H2O``, ``SO_4^{2-}``: element symbols with counts."""
-    compact = value.strip().replace(" ", "")
+    compact = formula_key(value)
     if not compact or compact.lower() in _CASELESS_WORDS or len(compact) > 60:
         return False
     parts = [p for p in _HYDRATE.split(compact) if p]

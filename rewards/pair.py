@@ -242,10 +242,13 @@ def undecided_verdict(gold: str, results: list[tuple[str, T.Match]]) -> Verdict:
             return Verdict(False, None, None, verdict_reason, f"{hit[0]}: {hit[2]}")
     parsing = [r for r in reasons if r[0] not in _NON_PARSING and r[1] != T.UNAVAILABLE]
     broadest_ran = any(r[0] == _BROADEST_PARSER for r in parsing)
+    from .normalize import is_formula
+
     if (
         broadest_ran
         and all(r[1] == T.GOLD_UNPARSED for r in parsing)
         and classify_answer(gold) not in ("text", "choice")
+        and not is_formula(gold)  # a formula is compared as written, not parsed: no data problem
     ):
         details = "; ".join(f"{n}: {d}" for n, _, d in parsing if d)[:300]
         return Verdict(False, None, None, R.GOLD_UNPARSEABLE, details or "no tier could parse the gold")

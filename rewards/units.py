@@ -122,7 +122,7 @@ _BASE: dict[str, tuple[Unit, bool]] = {
     "lb": (_u(_MASS, Fraction("0.45359237")), False),
     "oz": (_u(_MASS, Fraction("0.028349523125")), False),
     "atm": (_u(_dim(M=1, L=-1, T=-2), 101_325), False),
-    "mmHg": (_u(_dim(M=1, L=-1, T=-2), Fraction("133.322387415")), False),
+    "mmHg": (_u(_dim(M=1, L=-1, T=-2), Fraction(101_325, 760)), False),  # conventional: 760 mmHg = 1 atm
     "Torr": (_u(_dim(M=1, L=-1, T=-2), Fraction(101_325, 760)), False),
     "torr": (_u(_dim(M=1, L=-1, T=-2), Fraction(101_325, 760)), False),
     "psi": (_u(_dim(M=1, L=-1, T=-2), Fraction("6894.757293168")), False),
@@ -177,7 +177,7 @@ _UNIT_CHARS = re.compile(r"^[A-Za-zµμΩ°Å$¢€£¥%·*/^{}()\-−0-9.\s²³
 _LATEX_UNIT_MACROS = (
     ("\\Omega", "Ω"), ("\\ohm", "Ω"), ("\\mu", "µ"), ("\\AA", "Å"), ("\\circ", "°"), ("\\degree", "°"),
     ("\\%", "%"), ("\\$", "$"), ("\\cdot", "·"), ("\\times", "·"), ("μ", "µ"), ("−", "-"),
-    ("²", "^2"), ("³", "^3"), ("⁻¹", "^-1"), ("\\,", " "), ("\\ ", " "), ("\\;", " "),
+    ("²", "^2"), ("³", "^3"), ("⁻¹", "^-1"), ("⁻²", "^-2"), ("⋅", "·"), ("\\,", " "), ("\\ ", " "), ("\\;", " "),
 )
 _TEXT_WRAPPER = re.compile(r"\\(?:text|mathrm|textrm|mbox|rm|textnormal|operatorname|mathit|textit)\s*\{")
 MAX_UNIT_CHARS = 60

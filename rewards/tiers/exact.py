@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..normalize import case_matters, exact_key
+from ..normalize import case_matters, exact_key, formula_key, is_formula
 from .base import NO_MATCH, Equal, Match, Undecided
 
 
@@ -23,6 +23,8 @@ class ExactTier:
         if "%" in pred and "%" not in gold:
             # `0.5%` against `0.5` is a 100x question, not a spelling one: the numeric tier's rule decides
             return Undecided(NO_MATCH, "percentage against a plain number")
+        if is_formula(gold) and is_formula(pred) and formula_key(pred) == formula_key(gold):
+            return Equal("the same formula")
         fold = not case_matters(gold)
         if exact_key(pred, fold_case=fold) == exact_key(gold, fold_case=fold):
             return Equal("same normalised string")
