@@ -131,7 +131,9 @@ class AuditReport:
             if figures["hacks_total"]:
                 out[f"audit/{domain}/hack_acceptance"] = figures["hacks_accepted"] / figures["hacks_total"]
             if figures["equivalents_total"]:
-                out[f"audit/{domain}/equivalence_recall"] = figures["equivalents_recalled"] / figures["equivalents_total"]
+                out[f"audit/{domain}/equivalence_recall"] = (
+                    figures["equivalents_recalled"] / figures["equivalents_total"]
+                )
         for kind, figures in summary["by_mutation"].items():
             if figures["total"]:
                 out[f"audit/mutation/{kind}"] = figures["accepted"] / figures["total"]

@@ -1,4 +1,6 @@
-"""The EDA report: one self-contained HTML file (charts embedded) plus a Markdown twin, and MLflow logging.
+"""The EDA report: one self-contained HTML file (charts embedded) plus a Markdown twin.
+
+`harness.tracking.eda_log` logs the files; this module only renders them.
 
 Input is an `EdaResult` (or the `summary.json` + chart files it wrote), so a report can be re-rendered from
 files without re-reading the dataset.
@@ -94,62 +96,3 @@ def load_summary(out_dir: str | Path) -> tuple[dict[str, Any], dict[str, Path]]:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     charts = {name: out / rel for name, rel in summary.get("artifacts", {}).get("charts", {}).items()}
     return summary, charts
-
-
-# ---- MLflow -----------------------------------------------------------------------------------------------
-
-def eda_params(summary: dict[str, Any]) -> dict[str, Any]:
-    """Run parameters: what was analysed and how."""
-    tok = summary["tokenizer"]
-    return {
-        "eda.source": summary["dataset"].get("source"),
-        "eda.tokenizer": tok.get("name") if tok.get("available") else f"unavailable: {tok.get('reason')}",
-        "eda.max_domain_share": summary["thresholds"]["max_domain_share"],
-        "eda.min_subdomain_examples": summary["thresholds"]["min_subdomain_examples"],
-        "eda.schema_version": summary["schema_version"],
-    }
-
-
-def eda_metrics(summary: dict[str, Any]) -> dict[str, float]:
-    """Flat numeric view of the summary (names are sanitised later by `log_metrics_safe`)."""
-    m: dict[str, Any] = {
-        "eda.examples": summary["dataset"]["n_examples"],
-        "eda.images": summary["dataset"]["n_images"],
-        "eda.domains": summary["dataset"]["n_domains"],
-        "eda.sub_domains": summary["dataset"]["n_sub_domains"],
-        "eda.images_corrupt": summary["images"]["corrupt"]["count"],
-        "eda.missing_answers": summary["missing_answers"]["count"],
-        "eda.duplicate_questions": summary["duplicates"]["questions"]["duplicate_rows"],
-        "eda.duplicate_images": summary["duplicates"]["images"]["duplicate_images"],
-    }
-    for row in summary["domains"]:
-        m[f"eda.domain_count/{row['domain']}"] = row["count"]
-        m[f"eda.domain_share/{row['domain']}"] = row["share"]
-    for name, stats in summary["lengths"].items():
-        for key in ("mean", "p50", "p90", "p99", "max"):
-            if stats.get(key) is not None:
-                m[f"eda.{name}/{key}"] = stats[key]
-    for kind, n in summary["answer_types"]["overall"].items():
-        m[f"eda.answer_type/{kind}"] = n
-    for level in ("error", "warning", "info"):
-        m[f"eda.findings/{level}"] = sum(1 for f in summary["findings"] if f["level"] == level)
-    return {k: float(v) for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def log_eda_to_mlflow(result: EdaResult, report: EdaReport | None = None) -> dict[str, float]:
-    """Log params, metrics and artifacts (summary, report, charts, tables) into the ACTIVE MLflow run."""
-    import mlflow
-
-    from harness.tracking import log_metrics_safe, log_params_safe
-
-    if mlflow.active_run() is None:
-        raise RuntimeError("log_eda_to_mlflow needs an active MLflow run (use harness.tracking.mlflow_run)")
-    log_params_safe(eda_params(result.summary))
-    logged = log_metrics_safe(eda_metrics(result.summary))
-    mlflow.log_artifact(str(result.summary_path), artifact_path="eda")
-    if report is not None:
-        mlflow.log_artifact(str(report.html), artifact_path="eda")
-        mlflow.log_artifact(str(report.markdown), artifact_path="eda")
-    for folder in {p.parent for p in result.charts.values()} | {p.parent for p in result.tables.values()}:
-        mlflow.log_artifacts(str(folder), artifact_path=f"eda/{folder.name}")
-    return logged

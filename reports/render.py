@@ -10,12 +10,13 @@ import base64
 import math
 import mimetypes
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from harness.fs import write_text_atomic
 
 TEMPLATE_PACKAGE = ("reports", "templates")
 
@@ -84,15 +85,5 @@ def embed_png(path: str | os.PathLike) -> str:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write atomically (temp file + rename) so a crash never leaves a half-written report behind."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write atomically (harness.fs: temp file + fsync + rename) so a crash never leaves half a report behind."""
+    return write_text_atomic(path, text)

@@ -14,15 +14,16 @@ and the tier modules under :mod:`rewards.tiers`.
 from .classify import ANSWER_CLASSES, classify_answer
 from .extraction import extract_final_answer
 from .grader import clear_caches, verify, verify_batch
-from .policy import DomainPolicy
+from .policy import DomainPolicy, policy_json
 from .reward_funcs import make_format_reward, make_reward_func
-from .tiers import DEFAULT_TIERS, TIERS, register_tier
+from .tiers import DEFAULT_TIERS, TIER_NAMES, TIERS, parse_tiers, register_tier
 from .verdict import Verdict
 
 __all__ = [
     "ANSWER_CLASSES",
     "DEFAULT_TIERS",
     "TIERS",
+    "TIER_NAMES",
     "DomainPolicy",
     "Verdict",
     "classify_answer",
@@ -30,6 +31,8 @@ __all__ = [
     "extract_final_answer",
     "make_format_reward",
     "make_reward_func",
+    "parse_tiers",
+    "policy_json",
     "register_tier",
     "verify",
     "verify_batch",

@@ -134,7 +134,12 @@ def answer_from_text(text: str, source: str, *, trusted: bool = False) -> Answer
         several_groups = len(groups) > 1
         for group in groups:
             items = _items(group)
-            if len(items) > 1 and not several_groups and not unordered and not _WORD_CONNECTOR.search(" " + group + " "):
+            if (
+                len(items) > 1
+                and not several_groups
+                and not unordered
+                and not _WORD_CONNECTOR.search(" " + group + " ")
+            ):
                 listed = True
             for item in items:
                 item = _tidy_item(item)

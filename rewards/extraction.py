@@ -585,7 +585,9 @@ def _extend_by_joins(tokens: list[_Token], chosen: list[int], negated: set[int])
         return chosen
     out = list(chosen)
     j = out[0] - 1
-    while j >= 1 and tokens[j].kind == "prose" and _CONNECTOR_ONLY.match(tokens[j].text) and tokens[j - 1].kind != "prose":
+    while (
+        j >= 1 and tokens[j].kind == "prose" and _CONNECTOR_ONLY.match(tokens[j].text) and tokens[j - 1].kind != "prose"
+    ):
         if j - 1 not in negated:
             out.insert(0, j - 1)
         j -= 2
@@ -778,9 +780,12 @@ def _from_conclusion(text: str) -> Answer | None:
     only_sentence = len(sents) == 1 and "\n" not in text.strip()
     valued = _value_tokens(last)
     ends_with_value = bool(valued) and (
-        valued[-1].kind != "prose" or (len(valued) > 1 and valued[-2].kind != "prose" and not valued[-1].text.strip(" .!,;*"))
+        valued[-1].kind != "prose"
+        or (len(valued) > 1 and valued[-2].kind != "prose" and not valued[-1].text.strip(" .!,;*"))
     )
-    if not (ends_with_math or ends_with_value or only_sentence or _CONCLUSION.match(opening) or _COMMITMENT.search(opening)):
+    if not (
+        ends_with_math or ends_with_value or only_sentence or _CONCLUSION.match(opening) or _COMMITMENT.search(opening)
+    ):
         return None
     local = text[offset:]
     return _sentence_answer(valued, local, "conclusion")
@@ -793,7 +798,11 @@ def _from_choice_line(text: str) -> Answer | None:
     last = lines[-1].strip("*").strip()
     lone = _LONE_LETTER.match(last)
     letter = lone.group(1) if lone else as_choice(last)
-    if letter is None or RETRACTION.search(last) or re.search(r"\b(?:not|incorrect|wrong|false)\b", last, re.IGNORECASE):
+    if (
+        letter is None
+        or RETRACTION.search(last)
+        or re.search(r"\b(?:not|incorrect|wrong|false)\b", last, re.IGNORECASE)
+    ):
         return None
     return Answer((Candidate(letter),), "choice")
 

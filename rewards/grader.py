@@ -230,7 +230,9 @@ def _all_pairs(pairs, names_for, limits: Limits) -> Generator[Job, list, Verdict
         verdict = yield from compare_pair(p, g, names_for(g), limits)
         if not verdict.correct:
             if len(pairs) > 1:
-                return Verdict(False, None, None, verdict.reason, f"{p.text[:40]!r} vs {g.text[:40]!r}: {verdict.detail}")
+                return Verdict(
+                    False, None, None, verdict.reason, f"{p.text[:40]!r} vs {g.text[:40]!r}: {verdict.detail}"
+                )
             return verdict
         tiers_used.append(verdict.tier or "")
     if len(pairs) == 1:
@@ -268,7 +270,11 @@ def _same_set(P, G, names_for, limits: Limits) -> Generator[Job, list, Verdict]:
                 break
         else:
             return Verdict(
-                False, None, None, R.MISMATCH, f"gold answer {G[gi].text[:60]!r} is missing ({len(P)} given, {len(G)} expected)"
+                False,
+                None,
+                None,
+                R.MISMATCH,
+                f"gold answer {G[gi].text[:60]!r} is missing ({len(P)} given, {len(G)} expected)",
             )
     return Verdict(True, _deepest(tiers_used), None, R.OK, f"the same set of {len(G)} answer(s)")
 

@@ -188,7 +188,11 @@ def _wrong_value(v: _Value, distractors: Sequence[str], rng: random.Random) -> s
     options = []
     for other in distractors:
         ov = _value(other)
-        if ov is not None and ov.kind == v.kind and ov.text.casefold().replace(" ", "") != v.text.casefold().replace(" ", ""):
+        if (
+            ov is not None
+            and ov.kind == v.kind
+            and ov.text.casefold().replace(" ", "") != v.text.casefold().replace(" ", "")
+        ):
             options.append(ov.text)
     if options:
         return rng.choice(sorted(set(options)))

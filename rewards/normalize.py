@@ -42,7 +42,12 @@ def strip_delimiters(text: str) -> str:
                     if end == len(body) - 1:
                         s = body[1:-1].strip()
                         changed = True
-        if s.startswith("(") and s.endswith(")") and s[1:].lstrip().startswith("\\begin{") and matching_paren(s, 0) == len(s) - 1:
+        if (
+            s.startswith("(")
+            and s.endswith(")")
+            and s[1:].lstrip().startswith("\\begin{")
+            and matching_paren(s, 0) == len(s) - 1
+        ):
             s = s[1:-1].strip()  # (\begin{pmatrix}…\end{pmatrix}): brackets around a matrix are decoration
             changed = True
     return s
@@ -236,7 +241,9 @@ def _split_unit(s: str) -> tuple[str, Unit | None, str | None]:
 
 
 _GLUED_UNITS = frozenset(
-    re.findall(r"\S+", "km cm mm nm µm kg mg ms µs ns mL ml min kJ MJ kW MW kV mV mA kHz MHz GHz Hz kPa MPa Pa mol mmol kcal")
+    re.findall(
+        r"\S+", "km cm mm nm µm kg mg ms µs ns mL ml min kJ MJ kW MW kV mV mA kHz MHz GHz Hz kPa MPa Pa mol mmol kcal"
+    )
 )
 
 
@@ -244,7 +251,9 @@ def _glued_unit(tail: str) -> bool:
     """``5km``, ``12cm^2``, ``1,000.99m²``: a unit written without a space. One letter (``5m``, ``3h``) could be
     a product with a variable, so only multi-letter symbols and symbols with an exponent count."""
     head = re.split(r"[\^²³/·*]", tail, maxsplit=1)[0]
-    return head in _GLUED_UNITS or (len(head) >= 1 and head.isalpha() and len(tail) > len(head) and len(tail) <= 10 and tail[len(head)] in "^²³")
+    return head in _GLUED_UNITS or (
+        len(head) >= 1 and head.isalpha() and len(tail) > len(head) and len(tail) <= 10 and tail[len(head)] in "^²³"
+    )
 
 
 def _known_unit(tail: str) -> Unit | None:
@@ -426,7 +435,10 @@ _NOT_LABELS = re.compile(r"\\(?:frac|sqrt|sin|cos|tan|log|ln|exp|pi|infty|sum|in
 
 
 def is_label(s: str) -> bool:
-    """A name for the value that follows: ``x``, ``f(x)``, ``(p,q)``, ``AB``, ``|AB|``, ``V_1:V_2``, ``\\frac{NO}{BO}``."""
+    """A name for the value that follows.
+
+    ``x``, ``f(x)``, ``(p,q)``, ``AB``, ``|AB|``, ``V_1:V_2``, ``\\frac{NO}{BO}``.
+    """
     if len(s) > 60:
         return False
     if re.fullmatch(rf"{_ATOM}\s?\([^()=<>]{{1,30}}\)", s.strip()):

@@ -164,6 +164,24 @@ class DomainPolicy:
         return order
 
 
+def policy_json(value: Any) -> str:
+    """A policy mapping (or its JSON text) validated and written canonically; None or empty -> ``""`` (the
+    default policy). What a run records and what travels to lm-eval's documents."""
+    import json
+
+    if value is None or value == "" or value == {}:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"policy must be a JSON mapping, got {value[:80]!r}: {exc}") from exc
+    if not isinstance(value, Mapping):
+        raise TypeError(f"policy must be a mapping, got {type(value).__name__}")
+    DomainPolicy.from_dict(value)  # raises ValueError naming the bad key or tier
+    return json.dumps(value, sort_keys=True)
+
+
 def _keys(domain: str | None, sub_domain: str | None) -> list[str]:
     specific = policy_key(domain, sub_domain)
     general = normalize_domain(domain)

@@ -185,7 +185,13 @@ _SET_CONSTANTS = {
     "\\emptyset": sympy.S.EmptySet,
     "\\varnothing": sympy.S.EmptySet,
 }
-_BLACKBOARD = {"R": sympy.S.Reals, "Z": sympy.S.Integers, "N": sympy.S.Naturals0, "Q": sympy.S.Rationals, "C": sympy.S.Complexes}
+_BLACKBOARD = {
+    "R": sympy.S.Reals,
+    "Z": sympy.S.Integers,
+    "N": sympy.S.Naturals0,
+    "Q": sympy.S.Rationals,
+    "C": sympy.S.Complexes,
+}
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "vmatrix", "Vmatrix", "array"}
 MAX_MATRIX_ENTRIES = 100
 _MUL_CMDS = {"\\cdot", "\\times"}
@@ -208,11 +214,6 @@ def _tokenize(text: str, latex: bool) -> list[_Tok]:
             raise TooLarge("expression too long")
     tokens.append(_Tok("end", ""))
     return tokens
-
-
-def tokenize(text: str) -> list[_Tok]:
-    """Plain-text tokens (raises ParseError on any character outside the whitelist)."""
-    return _tokenize(text, latex=False)
 
 
 class _Parser:
@@ -329,7 +330,8 @@ class _Parser:
             return (
                 tok.text not in _RELATIONS
                 and tok.text not in _MUL_CMDS
-                and tok.text not in ("\\div", "\\cup", "\\cap", "\\setminus", "\\}", "\\{", "\\\\", "\\not", "\\end", "\\|")
+                and tok.text
+                not in ("\\div", "\\cup", "\\cap", "\\setminus", "\\}", "\\{", "\\\\", "\\not", "\\end", "\\|")
             )
         if tok.kind == "op" and tok.text == "|":
             return self.abs_depth == 0
@@ -586,7 +588,10 @@ class _Parser:
         return "".join(word)
 
     def _matrix(self) -> sympy.Basic:
-        """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (also bmatrix, matrix, array; vmatrix is a determinant)."""
+        """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}``.
+
+        Also bmatrix, matrix, array; vmatrix is a determinant.
+        """
         env = self._braced_word()
         if env not in _MATRIX_ENVS:
             raise ParseError(f"unsupported environment {env}")

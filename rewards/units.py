@@ -198,7 +198,11 @@ def parse_unit(text: str) -> Unit:
     if len(words) == 1 and lowered[0] in COUNT_NOUNS and s not in _BASE:
         singular = lowered[0][:-1] if lowered[0].endswith("s") and lowered[0][:-1] in COUNT_NOUNS else lowered[0]
         return Unit(_ONE, noun=singular)
-    if len(words) == 2 and lowered[0] in ("degree", "degrees", "deg", "°") and lowered[1] in ("celsius", "fahrenheit", "c", "f"):
+    if (
+        len(words) == 2
+        and lowered[0] in ("degree", "degrees", "deg", "°")
+        and lowered[1] in ("celsius", "fahrenheit", "c", "f")
+    ):
         return _BASE["°C" if lowered[1].startswith("c") else "°F"][0]
     if len(words) == 2 and lowered[0] in ("square", "sq", "cubic"):
         if lowered[1] in COUNT_NOUNS:
@@ -305,7 +309,11 @@ def atom(name: str) -> Unit:
     if len(name) > 2 and name.endswith("s") and name[:-1] in _BASE:
         return _BASE[name[:-1]][0]  # hrs, mins, mols
     lowered = name.lower()
-    for word in (lowered, lowered[:-1] if lowered.endswith("s") else None, lowered[:-2] if lowered.endswith("es") else None):
+    for word in (
+        lowered,
+        lowered[:-1] if lowered.endswith("s") else None,
+        lowered[:-2] if lowered.endswith("es") else None,
+    ):
         if word and word in _WORDS and _WORDS[word] is not None:
             return _BASE[_WORDS[word]][0]
         if word:

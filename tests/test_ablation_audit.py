@@ -153,7 +153,9 @@ def test_sample_logs_read_back_and_the_newest_run_wins(tmp_path):
 
 def test_bad_sample_lines_name_the_file_and_line(tmp_path):
     path = tmp_path / "samples_t_2026-01-01T00-00-00.1.jsonl"
-    path.write_text(json.dumps(lm_eval_line("a", "Math", "1", "x", 1.0)) + "\n" + json.dumps({"doc": {"id": "b"}}) + "\n")
+    path.write_text(
+        json.dumps(lm_eval_line("a", "Math", "1", "x", 1.0)) + "\n" + json.dumps({"doc": {"id": "b"}}) + "\n"
+    )
     with pytest.raises(SampleLogError, match=r"samples_t_.*:2: doc has no 'answer'"):
         load_samples(path)
     with pytest.raises(SampleLogError, match="neither an existing file"):
@@ -254,8 +256,14 @@ def test_audit_reads_the_samples_of_an_mlflow_eval_run(tmp_path):
 
     db = f"sqlite:///{tmp_path}/m.db"
     run_id = log_constructed_eval(tmp_path / "eval", db, "org/model", outcomes({0, 1, 12}))
-    acfg = ablation_from_dict({"name": "a", "output_dir": str(tmp_path / "a"), "base": {"tracking": {"experiment": "x"}},
-                               "variants": [{"name": "exact", "tiers": ["exact"]}, {"name": "domain-policy"}]})
+    acfg = ablation_from_dict(
+        {
+            "name": "a",
+            "output_dir": str(tmp_path / "a"),
+            "base": {"tracking": {"experiment": "x"}},
+            "variants": [{"name": "exact", "tiers": ["exact"]}, {"name": "domain-policy"}],
+        }
+    )
     outcome = run_ablation(acfg, tracking_uri=db, audit_only=True, samples=run_id, say=lambda _: None)
     assert outcome.audit.source == f"mlflow run {run_id}"
     assert outcome.audit.cell("exact").n == 20 and outcome.audit.cell("exact", "Math").correct == 2

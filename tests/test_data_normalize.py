@@ -64,7 +64,13 @@ def test_image_columns_detected_by_type_not_name_and_merged():
             "note": ["n0", "n1"],
         },
         features=Features(
-            {"problem": Value("string"), "solution": Value("string"), "first": HFImage(), "second": HFImage(), "note": Value("string")}
+            {
+                "problem": Value("string"),
+                "solution": Value("string"),
+                "first": HFImage(),
+                "second": HFImage(),
+                "note": Value("string"),
+            }
         ),
     )
     ds = normalize(raw, column_map={"answer": "solution"})
@@ -88,8 +94,10 @@ def test_image_dicts_without_feature_type_are_detected(tmp_path):
 
 
 def test_missing_question_column_names_it_and_what_was_found():
-    raw = datasets.Dataset.from_dict({"text": ["x"], "answer": ["1"], "img": [image_dict((1, 1, 1))]},
-                                     features=Features({"text": Value("string"), "answer": Value("string"), "img": HFImage()}))
+    raw = datasets.Dataset.from_dict(
+        {"text": ["x"], "answer": ["1"], "img": [image_dict((1, 1, 1))]},
+        features=Features({"text": Value("string"), "answer": Value("string"), "img": HFImage()}),
+    )
     with pytest.raises(MissingColumnError) as err:
         normalize(raw)
     message = str(err.value)
@@ -102,8 +110,10 @@ def test_unknown_override_column_is_an_error():
 
 
 def test_wrong_type_for_question_is_an_error():
-    raw = datasets.Dataset.from_dict({"question": [1, 2], "answer": ["1", "2"], "img": [image_dict((1, 1, 1))] * 2},
-                                     features=Features({"question": Value("int64"), "answer": Value("string"), "img": HFImage()}))
+    raw = datasets.Dataset.from_dict(
+        {"question": [1, 2], "answer": ["1", "2"], "img": [image_dict((1, 1, 1))] * 2},
+        features=Features({"question": Value("int64"), "answer": Value("string"), "img": HFImage()}),
+    )
     with pytest.raises(ColumnTypeError, match="question"):
         normalize(raw)
 

@@ -18,7 +18,8 @@ from PIL import Image
 
 from harness.data import load_dataset
 from harness.eda import CHART_SIZE_PX, CHART_TITLES, build_frames, describe, run_eda, summarize
-from reports.eda import eda_metrics, render_eda_html, write_eda_report
+from harness.tracking.eda_log import eda_metrics
+from reports.eda import render_eda_html, write_eda_report
 
 # --- the constructed dataset ---------------------------------------------------------------------------------
 

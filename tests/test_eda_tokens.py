@@ -57,9 +57,9 @@ def _real_prompt_tokens(processor, counter: TokenCounter, question: str, sizes: 
 
 
 def _eval_prompt_builder():
-    from tasks.open_mm_rl.utils import build_prompt_text
+    from harness.data import PromptSpec
 
-    return build_prompt_text
+    return PromptSpec().placeholder_text
 
 
 def test_tiny_model_counts_match_a_real_processor_call(tiny_processor):
@@ -170,7 +170,7 @@ def test_unloadable_tokenizer_is_reported_not_raised(tmp_path, monkeypatch):
 
 
 def test_command_resolves_the_tiny_model_by_default(tiny_processor):
-    from harness.commands.eda import resolve_token_counter
+    from harness.eda import resolve_token_counter
 
     counter, why = resolve_token_counter("tiny")
     assert why is None and counter.counts_image_tokens

@@ -15,7 +15,7 @@ from lm_eval.api.model import LM
 from PIL import Image
 
 from harness.data import load_dataset, split_dataset
-from harness.evaluation import mean_stderr, run_eval
+from harness.evaluation import EvalRequest, mean_stderr, run_eval
 from rewards import verify
 
 # id -> (domain, gold, scripted output, expected correct, expected deciding tier, answer extractable)
@@ -131,7 +131,7 @@ def test_scripted_outputs_get_the_verdicts_the_expectations_assume():
 def scripted_run(scripted_source, tmp_path_factory):
     lm = ScriptedLM({i: case[2] for i, case in CASES.items()})
     out = tmp_path_factory.mktemp("scripted-out")
-    result = run_eval(lm, scripted_source, split="all", output_dir=out)
+    result = run_eval(EvalRequest(lm, scripted_source, split="all", output_dir=out))
     return lm, result
 
 
@@ -233,7 +233,7 @@ def test_prompts_carry_one_placeholder_per_image_and_the_images(scripted_run):
 
 def test_restricting_tiers_changes_only_what_those_tiers_decide(scripted_source, tmp_path):
     lm = ScriptedLM({i: case[2] for i, case in CASES.items()})
-    result = run_eval(lm, scripted_source, split="all", tiers="exact", output_dir=tmp_path)
+    result = run_eval(EvalRequest(lm, scripted_source, split="all", tiers="exact", output_dir=tmp_path))
     assert result.tiers == ("exact",)
     exact_ids = [i for i, case in CASES.items() if case[4] == "exact"]
     assert result.overall.acc == pytest.approx(len(exact_ids) / len(CASES))
@@ -246,7 +246,7 @@ def test_restricting_tiers_changes_only_what_those_tiers_decide(scripted_source,
 
 def test_default_split_scores_only_held_out_rows(scripted_source, tmp_path):
     lm = ScriptedLM({i: "" for i in CASES})
-    result = run_eval(lm, scripted_source, eval_fraction=0.5, seed=3, output_dir=tmp_path)
+    result = run_eval(EvalRequest(lm, scripted_source, eval_fraction=0.5, split_seed=3, output_dir=tmp_path))
     split = split_dataset(load_dataset(scripted_source), eval_fraction=0.5, seed=3)
     assert set(result.evaluated_ids) == set(split.eval_ids) == set(result.eval_ids)
     assert not set(result.evaluated_ids) & split.train_ids

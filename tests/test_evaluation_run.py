@@ -13,13 +13,13 @@ from mlflow.tracking import MlflowClient
 from transformers import AutoModelForImageTextToText, AutoProcessor
 from typer.testing import CliRunner
 
-from harness.evaluation import mean_stderr, run_eval, wilson_interval
+from harness.data import PromptSpec
+from harness.evaluation import EvalRequest, mean_stderr, run_eval, wilson_interval
 from harness.evaluation.lm import ProcessorAwareHFMultimodalLM
 from harness.evaluation.runner import select_tasks
 from harness.evaluation.table import eval_table
 from harness.models import build_tiny_vlm, prompt_messages
-from harness.tracking.eval_log import EVAL_IDS_FILE, SUMMARY_FILE, log_eval_result
-from tasks.open_mm_rl.utils import build_prompt_text
+from harness.tracking.eval_log import EVAL_IDS_FILE, SUMMARY_FILE, record_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,8 @@ def in_memory_result(tiny_path, tmp_path_factory):
         ""  # nothing to reload the processor from: the given processor must be used
     )
     out = tmp_path_factory.mktemp("eval-in-memory")
-    return run_eval(
-        model, "sample", processor=processor, limit=1, gen_kwargs="max_gen_toks=4", output_dir=out
-    )
+    return run_eval(EvalRequest(model, "sample", processor=processor, limit=1, gen_kwargs="max_gen_toks=4",
+                                output_dir=out))
 
 
 def test_in_memory_model_with_its_processor_evaluates_each_domain(in_memory_result):
@@ -64,7 +63,7 @@ def test_warmup_prompt_is_the_prompt_lm_eval_sends(tiny_path):
     lm = ProcessorAwareHFMultimodalLM(pretrained=str(tiny_path), device="cpu")
     question = "Find x.\nThe figure shows a triangle."
     via_lm_eval = lm.apply_chat_template(
-        [{"role": "user", "content": build_prompt_text(question, 2)}]
+        [{"role": "user", "content": PromptSpec().placeholder_text(question, 2)}]
     )
     via_warmup = lm.processor.apply_chat_template(
         prompt_messages(question, 2), add_generation_prompt=True
@@ -74,7 +73,7 @@ def test_warmup_prompt_is_the_prompt_lm_eval_sends(tiny_path):
 
 def test_mlflow_records_params_metrics_and_artifacts(in_memory_result, tmp_path):
     uri = f"sqlite:///{tmp_path}/mlruns.db"
-    run_id = log_eval_result(
+    run_id = record_evaluation(
         in_memory_result, run_name="eval-test", experiment="eval-tests", tracking_uri=uri
     )
     mlflow.set_tracking_uri(uri)
@@ -82,7 +81,9 @@ def test_mlflow_records_params_metrics_and_artifacts(in_memory_result, tmp_path)
     assert [r.info.run_id for r in runs] == [run_id]
     run = runs[0]
     params, metrics = run.data.params, run.data.metrics
-    assert params["data_source"] == "sample" and params["tiers"].startswith("default")
+    assert params["data_source"] == "sample" and params["tiers"] == "" and params["reward_policy"] == "default"
+    assert params["prompt_name"] == "boxed" and run.data.tags["mmrl.role"] == "standalone"
+    assert run.data.tags["mmrl.git_commit"] and run.data.tags["mmrl.config_hash"]
     assert params["data_fingerprint"] == in_memory_result.data["fingerprint"]
     assert '"max_gen_toks": 4' in params["gen_kwargs"]
     assert metrics["acc"] == in_memory_result.overall.acc
@@ -91,6 +92,7 @@ def test_mlflow_records_params_metrics_and_artifacts(in_memory_result, tmp_path)
     artifacts = {f.path.split("/")[-1] for f in MlflowClient(uri).list_artifacts(run_id, "eval")}
     assert {SUMMARY_FILE, EVAL_IDS_FILE, in_memory_result.results_path.name} <= artifacts
     assert {p.name for p in in_memory_result.samples_paths} <= artifacts
+    assert [f.path for f in MlflowClient(uri).list_artifacts(run_id, "prompt")] == ["prompt/prompt.json"]
 
 
 def test_table_has_a_row_per_domain_plus_all_and_a_column_per_tier(in_memory_result):

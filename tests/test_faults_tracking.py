@@ -94,9 +94,24 @@ def test_fallback_local_also_covers_a_read_only_store(tmp_path):
     folder, uri = locked_store(tmp_path)
     (tmp_path / "data").mkdir()
     try:
-        proc = run(mmrl("eda", "sample", "--no-tokens", "--mlflow", "--tracking-uri", uri, "--tracking-fallback", "local",
-                        "--out", str(tmp_path / "eda")), cwd=tmp_path / "data", env=cli_env(),
-                   prefix=unprivileged_prefix(), timeout=300)
+        proc = run(
+            mmrl(
+                "eda",
+                "sample",
+                "--no-tokens",
+                "--mlflow",
+                "--tracking-uri",
+                uri,
+                "--tracking-fallback",
+                "local",
+                "--out",
+                str(tmp_path / "eda"),
+            ),
+            cwd=tmp_path / "data",
+            env=cli_env(),
+            prefix=unprivileged_prefix(),
+            timeout=300,
+        )
     finally:
         folder.chmod(0o755)
     assert proc.returncode == 0, proc.stderr[-3000:]

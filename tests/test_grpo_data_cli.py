@@ -14,9 +14,9 @@ from test_grpo_data_export import raw_dataset
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.data.prompt import IMAGE_TOKEN, PromptSpec, image_slots
 from harness.grpo_data import load_grpo_dataset, read_manifest, verify_export
 from harness.grpo_data.formats import json_line
-from harness.grpo_data.prompt import IMAGE_TOKEN, PromptSpec, image_slots, trl_prompt, verl_prompt
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,12 @@ def test_cli_exports_one_verl_split(parquet_source, tmp_path):
 
 
 def test_cli_reports_bad_options_without_a_traceback(parquet_source, tmp_path):
-    for args in (["--format", "csv"], ["--split", "test"], ["--prompt-template", "no slot"]):
+    for args in (
+        ["--format", "csv"],
+        ["--split", "test"],
+        ["--prompt", '{"template": "no slot"}'],
+        ["--prompt", "no-such-prompt"],
+    ):
         result = CliRunner().invoke(app, ["export", str(parquet_source), "-o", str(tmp_path / "x"), *args])
         assert result.exit_code == 2, args
         assert "error" in result.output and "Traceback" not in result.output
@@ -77,8 +82,8 @@ def test_cli_help_names_the_formats():
 )
 def test_prompts_have_one_slot_per_image_and_keep_the_question(question, n_images, system_prompt):
     spec = PromptSpec(system_prompt=system_prompt)
-    trl = trl_prompt(spec, question, n_images)
-    verl = verl_prompt(spec, question, n_images)
+    trl = spec.conversation(question, n_images)
+    verl = spec.verl_messages(question, n_images)
     assert image_slots(trl) == image_slots(verl) == n_images
     assert question.strip() in trl[-1]["content"][-1]["text"]
     assert verl[-1]["content"] == IMAGE_TOKEN * n_images + trl[-1]["content"][-1]["text"]
@@ -90,7 +95,9 @@ def test_template_braces_are_kept_literally():
     assert spec.user_text(" 2+2? ") == "Q: 2+2?\nAnswer in \\boxed{} and {not a slot}."
 
 
-@pytest.mark.skipif(importlib.util.find_spec("harness.data.sample.build") is None, reason="sample generator not built yet")
+@pytest.mark.skipif(
+    importlib.util.find_spec("harness.data.sample.build") is None, reason="sample generator not built yet"
+)
 def test_bundled_sample_round_trips(tmp_path):
     from harness.data import load_dataset
     from harness.grpo_data import export_grpo

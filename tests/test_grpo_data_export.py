@@ -22,6 +22,7 @@ from PIL import Image
 from harness.data import split_dataset
 from harness.data.images import open_image
 from harness.data.normalize import normalize
+from harness.data.prompt import IMAGE_TOKEN
 from harness.grpo_data import (
     ExportChecksumError,
     IncompleteExportError,
@@ -31,7 +32,6 @@ from harness.grpo_data import (
     read_manifest,
     verify_export,
 )
-from harness.grpo_data.prompt import IMAGE_TOKEN
 from rewards import classify_answer as classify
 
 REPO = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_trl_renders_exactly_one_image_token_per_image(source, tmp_path, system_
     from trl.data_utils import maybe_apply_chat_template, prepare_multimodal_messages
 
     out = tmp_path / "export"
-    export_grpo(source, out, system_prompt=system_prompt)
+    export_grpo(source, out, prompt={"name": "boxed", "system_prompt": system_prompt})
     tok = _tokenizer()
     ds = load(out, "train", tmp_path)
     for row in ds:
@@ -377,7 +377,7 @@ def test_missing_image_file_is_rejected(tmp_path):
 
 def test_verl_parquet_has_the_geo3k_schema_and_embeds_the_stored_images(source, tmp_path):
     out = tmp_path / "verl"
-    export_grpo(source, out, fmt="verl", system_prompt="Be precise.")
+    export_grpo(source, out, fmt="verl", prompt={"system_prompt": "Be precise."})
     schema = pq.read_schema(out / "train.parquet")
     assert schema.names == ["data_source", "prompt", "images", "ability", "reward_model", "extra_info"]
     assert schema.field("data_source").type == pa.string()
@@ -390,7 +390,9 @@ def test_verl_parquet_has_the_geo3k_schema_and_embeds_the_stored_images(source, 
     reward = schema.field("reward_model").type
     assert [reward.field(i).name for i in range(reward.num_fields)] == ["style", "ground_truth"]
     extra = schema.field("extra_info").type
-    assert {"split", "index", "id", "answer_type", "sub_domain"} <= {extra.field(i).name for i in range(extra.num_fields)}
+    assert {"split", "index", "id", "answer_type", "sub_domain"} <= {
+        extra.field(i).name for i in range(extra.num_fields)
+    }
 
     table = pq.read_table(out / "train.parquet").to_pylist()
     by_id = {row["id"]: row for row in source}
@@ -421,5 +423,5 @@ def test_unknown_split_and_format_are_refused_before_writing(source, tmp_path):
     with pytest.raises(ValueError, match="format"):
         export_grpo(source, tmp_path / "x", fmt="csv")
     with pytest.raises(ValueError, match="question"):
-        export_grpo(source, tmp_path / "x", prompt_template="no slot")
+        export_grpo(source, tmp_path / "x", prompt={"template": "no slot"})
     assert not (tmp_path / "x").exists()

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.evaluation import EvalResult, summarize_samples
+from harness.evaluation import EvalRequest, EvalResult, summarize_samples
 from harness.leaderboard import (
     bootstrap_ci,
     build_leaderboard,
@@ -23,7 +23,7 @@ from harness.leaderboard import (
     paired_difference_ci,
 )
 from harness.leaderboard.board import CI_LOGGED
-from harness.tracking.eval_log import log_eval_result
+from harness.tracking.eval_log import record_evaluation
 
 TIERS = ("exact", "numeric")
 TASK = "open_mm_rl_all"
@@ -36,14 +36,26 @@ def outcomes(correct_ids: set[int]) -> dict[str, tuple[str, float]]:
 
 
 def eval_result(root: Path, model: str, results: dict[str, tuple[str, float]], *, fingerprint: str = "fp-one",
-                stamp: str = "2026-01-01T00-00-00.000001", split: str = "eval") -> EvalResult:
+                stamp: str = "2026-01-01T00-00-00.000001", split: str = "eval", role_request: dict | None = None
+                ) -> EvalResult:
     """An `EvalResult` shaped like `run_eval`'s, with an lm-eval per-sample file holding `results`."""
     rows = []
     for index, (doc_id, (domain, acc)) in enumerate(results.items()):
-        rows.append({"doc_id": index, "doc": {"id": doc_id, "domain": domain, "answer": "\\[1\\]"}, "target": "\\[1\\]",
-                     "resps": [["\\boxed{1}" if acc else "\\boxed{2}"]], "filtered_resps": ["\\boxed{1}" if acc else "\\boxed{2}"],
-                     "metrics": ["acc", "acc_exact", "acc_numeric", "answer_found", "verify_error"],
-                     "acc": acc, "acc_exact": acc, "acc_numeric": 0.0, "answer_found": 1.0, "verify_error": 0.0})
+        rows.append(
+            {
+                "doc_id": index,
+                "doc": {"id": doc_id, "domain": domain, "answer": "\\[1\\]"},
+                "target": "\\[1\\]",
+                "resps": [["\\boxed{1}" if acc else "\\boxed{2}"]],
+                "filtered_resps": ["\\boxed{1}" if acc else "\\boxed{2}"],
+                "metrics": ["acc", "acc_exact", "acc_numeric", "answer_found", "verify_error"],
+                "acc": acc,
+                "acc_exact": acc,
+                "acc_numeric": 0.0,
+                "answer_found": 1.0,
+                "verify_error": 0.0,
+            }
+        )
     out = root / model.replace("/", "__")
     out.mkdir(parents=True, exist_ok=True)
     samples = out / f"samples_{TASK}_{stamp}.jsonl"
@@ -56,11 +68,15 @@ def eval_result(root: Path, model: str, results: dict[str, tuple[str, float]], *
         eval_ids=list(results), evaluated_ids=list(results), gen_kwargs={"max_gen_toks": 8}, settings={
             "limit": None, "batch_size": 2, "max_images": None, "apply_chat_template": True, "random_seed": 0,
             "lm_eval_version": "0.4.13"},
+        request=EvalRequest(model=model, data="sample", output_dir=out, split=split, batch_size=2,
+                            gen_kwargs={"max_gen_toks": 8}, **(role_request or {})).record(),
         seconds=4.0, generation_seconds=2.0, output_dir=out, samples_paths=[samples])
 
 
-def log_constructed_eval(root: Path, db: str, model: str, results, experiment: str = "lb", **kwargs) -> str:
-    return log_eval_result(eval_result(root, model, results, **kwargs), experiment=experiment, tracking_uri=db)
+def log_constructed_eval(root: Path, db: str, model: str, results, experiment: str = "lb", role: str = "standalone",
+                         **kwargs) -> str:
+    return record_evaluation(eval_result(root, model, results, **kwargs), role=role, experiment=experiment,
+                             tracking_uri=db)
 
 
 def file_scores(root: Path, model: str) -> list[float]:
@@ -191,22 +207,31 @@ def test_command_writes_table_csv_markdown_and_html(store, tmp_path):
     assert missing.exit_code == 2 and "no MLflow experiment named 'nope'" in missing.output
 
 
-def test_pipeline_stage_evals_join_only_when_asked(store, tmp_path):
-    """The pipeline's final_eval stage logs prefixed params and no mmrl.model tag; the board still reads it."""
-    from harness.leaderboard.collect import EVAL_KINDS, PIPELINE_EVAL_KINDS
-    from harness.tracking import log_params_safe, mlflow_run
-    from harness.tracking.eval_log import eval_params, log_eval_artifacts, log_eval_metrics
-
+def test_every_role_is_on_the_board_and_can_be_filtered(tmp_path):
+    """Pipeline baseline/trained and ablation evaluations are recorded like `mmrl eval`'s and ranked beside them."""
     db = f"sqlite:///{tmp_path}/p.db"
-    result = eval_result(tmp_path, "runs/demo/final", outcomes(set(range(5))))
-    with mlflow_run("final_eval", experiment="lb", tags={"mmrl.kind": "final_eval", "mmrl.stage": "final_eval"},
-                    tracking_uri=db):
-        log_params_safe({f"trained.{k}": v for k, v in eval_params(result).items()})
-        log_eval_metrics(result)
-        log_eval_artifacts(result)
-    assert find_eval_runs(tracking_uri=db, kinds=EVAL_KINDS) == []
-    runs = find_eval_runs(tracking_uri=db, kinds=EVAL_KINDS + PIPELINE_EVAL_KINDS)
-    board = build_leaderboard(runs, mlflow_sample_loader(db), resamples=100)
-    entry = board.entries[0]
-    assert (entry.run.model, entry.run.fingerprint, entry.overall.acc) == ("runs/demo/final", "fp-one", 0.25)
-    assert entry.ci_source == "bootstrap"
+    log_constructed_eval(tmp_path / "s", db, "org/standalone", outcomes(set(range(12))))
+    log_constructed_eval(tmp_path / "b", db, "runs/demo/base", outcomes(set(range(3))), role="baseline")
+    log_constructed_eval(tmp_path / "t", db, "runs/demo/final", outcomes(set(range(5))), role="trained")
+    log_constructed_eval(tmp_path / "a", db, "runs/abl/exact/final", outcomes(set(range(7))), role="ablation:exact")
+    board = board_for(db)
+    assert [(e.run.model, e.run.role) for e in board.entries] == [
+        ("org/standalone", "standalone"), ("runs/abl/exact/final", "ablation:exact"),
+        ("runs/demo/final", "trained"), ("runs/demo/base", "baseline")]
+    assert all(e.ci_source == "bootstrap" for e in board.entries) and board.warnings == []
+    assert [e.run.role for e in board_for(db, roles=["baseline", "trained"]).entries] == ["trained", "baseline"]
+    assert [e.run.role for e in board_for(db, roles=["ablation"]).entries] == ["ablation:exact"]
+    with pytest.raises(ValueError, match="unknown role"):
+        find_eval_runs(tracking_uri=db, roles=["final_eval"])
+
+
+def test_runs_asked_with_another_prompt_or_policy_are_flagged(tmp_path):
+    db = f"sqlite:///{tmp_path}/q.db"
+    log_constructed_eval(tmp_path / "1", db, "org/a", outcomes({1}))
+    log_constructed_eval(tmp_path / "2", db, "org/b", outcomes({1}), role_request={"prompt": "think-boxed"})
+    log_constructed_eval(
+        tmp_path / "3", db, "org/c", outcomes({1}), role_request={"policy": {"by_domain": {"Math": ["exact"]}}}
+    )
+    warnings = board_for(db).warnings
+    assert any("different prompts" in w for w in warnings)
+    assert any("different reward policies" in w for w in warnings)

@@ -12,70 +12,90 @@ from test_leaderboard import eval_result, outcomes  # sibling test module: const
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.commands import rerun as rerun_module
-from harness.commands.rerun import (
+from harness.rerun import (
     RERUN_TAG,
     RerunError,
     config_hash_without_output,
-    eval_kwargs_from_params,
     fetch_run,
     provenance_warnings,
+    recorded_request,
     rerun,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def recorded_eval(tmp_path: Path, db: str) -> tuple[str, dict]:
-    """An eval run as `mmrl eval` records it, with non-default settings so every argument is checked."""
-    from harness.tracking.eval_log import log_eval_result
+def recorded_eval(tmp_path: Path, db: str) -> tuple[str, object]:
+    """An eval run as `mmrl eval` records it, with non-default settings so every field is checked."""
+    from harness.evaluation import EvalRequest
+    from harness.tracking.eval_log import record_evaluation
 
+    request = EvalRequest(
+        model="org/model", data="sample", output_dir=tmp_path / "orig", tiers="exact,numeric",
+        policy={"by_domain": {"Math": ["exact", "numeric"]}}, prompt="think-boxed", limit=5, batch_size=3,
+        gen_kwargs={"max_gen_toks": 8, "do_sample": False}, eval_fraction=0.3, split_seed=7, split="train",
+        revision="v1", max_images=2, random_seed=4, image_root=str(tmp_path), allow_absolute_image_paths=True,
+    )
     result = eval_result(tmp_path / "orig", "org/model", outcomes({1, 2, 3}))
-    result.tiers = ("exact", "numeric")
+    result.request = request.record()
     result.task = "open_mm_rl_math,open_mm_rl_biology"  # a group run records the domain tasks it resolved to
-    result.gen_kwargs = {"until": ["<end_of_utterance>"], "max_gen_toks": 8, "do_sample": False}
-    result.settings.update(limit=5, batch_size=3, max_images=2, random_seed=4)
-    result.data.update(eval_fraction=0.3, split_seed=7, revision="v1")
-    run_id = log_eval_result(result, experiment="rerun", tracking_uri=db, run_name="orig")
-    expected = {"model": "org/model", "data_source": "sample", "tiers": "exact,numeric", "limit": 5, "batch_size": 3,
-                "backend": "hf", "gen_kwargs": result.gen_kwargs, "eval_fraction": 0.3, "seed": 7, "split": "eval",
-                "revision": "v1", "task": "open_mm_rl", "max_images": 2, "random_seed": 4}
-    return run_id, expected
+    run_id = record_evaluation(result, experiment="rerun", tracking_uri=db, run_name="orig")
+    return run_id, request
 
 
-def test_eval_params_rebuild_the_original_run_eval_call(tmp_path):
+def test_the_recorded_request_is_the_original_one(tmp_path):
     db = f"sqlite:///{tmp_path}/m.db"
-    run_id, expected = recorded_eval(tmp_path, db)
-    assert eval_kwargs_from_params(fetch_run(run_id, db).params) == expected
+    run_id, request = recorded_eval(tmp_path, db)
+    again = recorded_request(fetch_run(run_id, db), output_dir=tmp_path / "orig")
+    assert again == request
+    assert again.task == "open_mm_rl"  # the requested group, not the domain tasks it resolved to
 
 
-def test_eval_rerun_calls_run_eval_with_the_recorded_arguments_and_links_the_runs(tmp_path, monkeypatch):
+def test_eval_rerun_runs_the_recorded_request_and_links_the_runs(tmp_path, monkeypatch):
     import harness.evaluation
 
     db = f"sqlite:///{tmp_path}/m.db"
-    run_id, expected = recorded_eval(tmp_path, db)
+    run_id, request = recorded_eval(tmp_path, db)
     calls = []
 
-    def fake_run_eval(**kwargs):
-        calls.append(kwargs)
-        return eval_result(tmp_path / "new", kwargs["model"], outcomes({1, 2, 3}))
+    def fake_run_eval(asked):
+        calls.append(asked)
+        result = eval_result(tmp_path / "new", asked.model, outcomes({1, 2, 3}))
+        result.request = asked.record()
+        return result
 
     monkeypatch.setattr(harness.evaluation, "run_eval", fake_run_eval)
-    new_id = rerun(run_id, tracking_uri=db, output_dir=tmp_path / "out")
-    assert calls == [expected | {"output_dir": tmp_path / "out"}]
-    new = MlflowClient(db).get_run(new_id)
+    new_id = rerun(run_id, tracking_uri=db, output_dir=tmp_path / "out", say=lambda *_: None)
+    assert calls == [request.with_(output_dir=tmp_path / "out")]
+    client = MlflowClient(db)
+    new, old = client.get_run(new_id), client.get_run(run_id)
     assert new.data.tags[RERUN_TAG] == run_id and new.data.tags["mmrl.kind"] == "eval"
-    assert new.data.metrics["acc"] == MlflowClient(db).get_run(run_id).data.metrics["acc"]
+    assert new.data.tags["mmrl.role"] == old.data.tags["mmrl.role"] == "standalone"
+    assert new.data.metrics["acc"] == old.data.metrics["acc"]
+    resolved = {"tasks_run"}  # what the (faked) evaluation resolved to, not what was asked
+    assert {k: v for k, v in new.data.params.items() if k not in resolved} == {
+        k: v for k, v in old.data.params.items() if k not in resolved}
 
 
 def test_eval_rerun_refuses_a_vanished_local_model(tmp_path):
-    from harness.tracking.eval_log import log_eval_result
+    from harness.tracking.eval_log import record_evaluation
 
     db = f"sqlite:///{tmp_path}/m.db"
-    run_id = log_eval_result(eval_result(tmp_path, str(tmp_path / "gone" / "final"), outcomes({1})),
-                             experiment="rerun", tracking_uri=db)
+    result = eval_result(tmp_path, str(tmp_path / "gone" / "final"), outcomes({1}))
+    run_id = record_evaluation(result, experiment="rerun", tracking_uri=db)
     with pytest.raises(RerunError, match="no longer exists here; pass --model"):
-        rerun(run_id, tracking_uri=db)
+        rerun(run_id, tracking_uri=db, say=lambda *_: None)
+
+
+def test_an_eval_run_without_its_request_is_refused(tmp_path):
+    from harness.tracking import mlflow_run
+
+    db = f"sqlite:///{tmp_path}/m.db"
+    with mlflow_run("old", experiment="p", tags={"mmrl.kind": "eval"}, tracking_uri=db,
+                    params={"model": "org/m"}) as run:
+        pass
+    with pytest.raises(RerunError, match="lacks its request params"):
+        rerun(run.info.run_id, tracking_uri=db, say=lambda *_: None)
 
 
 def test_changed_commit_and_versions_are_reported(tmp_path, monkeypatch):
@@ -153,8 +173,14 @@ def test_audit_only_ablation_reruns_on_the_same_samples(tmp_path):
 
     db = f"sqlite:///{tmp_path}/m.db"
     write_samples(tmp_path / "eval" / "m")
-    acfg = ablation_from_dict({"name": "a", "output_dir": str(tmp_path / "a"), "base": {"tracking": {"experiment": "ra"}},
-                               "variants": [{"name": "exact", "tiers": ["exact"]}, {"name": "domain-policy"}]})
+    acfg = ablation_from_dict(
+        {
+            "name": "a",
+            "output_dir": str(tmp_path / "a"),
+            "base": {"tracking": {"experiment": "ra"}},
+            "variants": [{"name": "exact", "tiers": ["exact"]}, {"name": "domain-policy"}],
+        }
+    )
     first = run_ablation(acfg, tracking_uri=db, audit_only=True, samples=str(tmp_path / "eval"), say=lambda _: None)
     new_id = rerun(first.parent_run_id, tracking_uri=db, output_dir=tmp_path / "b")
     new = fetch_run(new_id, db)
@@ -172,14 +198,17 @@ def test_real_eval_rerun_reproduces_the_accuracy(tmp_path, monkeypatch):
                                 "--tracking-uri", db, "--experiment", "rerun-real"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
     orig = mlflow.search_runs(experiment_names=["rerun-real"], output_format="list")[0]
-    second = runner.invoke(app, ["rerun", orig.info.run_id, "--tracking-uri", db, "-o", "again"], catch_exceptions=False)
+    second = runner.invoke(
+        app, ["rerun", orig.info.run_id, "--tracking-uri", db, "-o", "again"], catch_exceptions=False
+    )
     assert second.exit_code == 0, second.output
     assert "data fingerprint unchanged" in " ".join(second.output.split())
     new = [r for r in mlflow.search_runs(experiment_names=["rerun-real"], output_format="list")
            if r.data.tags.get(RERUN_TAG) == orig.info.run_id][0]
     for key in ("acc", "n", "answer_found", "Math/acc"):
         assert new.data.metrics[key] == orig.data.metrics[key], key
-    assert rerun_module.eval_kwargs_from_params(new.data.params) == rerun_module.eval_kwargs_from_params(orig.data.params)
+    again, before = fetch_run(new.info.run_id, db), fetch_run(orig.info.run_id, db)
+    assert recorded_request(again, output_dir="x") == recorded_request(before, output_dir="x")
 
 
 @pytest.mark.slow

@@ -123,14 +123,26 @@ def test_units_agree_after_exact_conversion_or_not_at_all(output, gold, expected
 @pytest.mark.parametrize(
     "output,gold,expected",
     [
-        ("$\\boxed{\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}}$", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", False),
+        (
+            "$\\boxed{\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}}$",
+            "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+            False,
+        ),
         ("$\\boxed{\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}}$", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", True),
         ("$\\boxed{\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}}$", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", True),
-        ("$\\boxed{\\begin{pmatrix}2 \\\\ 1 \\\\ 3\\end{pmatrix}}$", "\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}", False),
+        (
+            "$\\boxed{\\begin{pmatrix}2 \\\\ 1 \\\\ 3\\end{pmatrix}}$",
+            "\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}",
+            False,
+        ),
         ("$\\boxed{\\begin{pmatrix}3 \\\\ 0\\end{pmatrix}}$", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", False),
         ("$\\boxed{\\begin{bmatrix} 1 \\\\ 2 \\end{bmatrix}}$", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", True),
         ("$\\boxed{(1, 2, 3)}$", "\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}", True),
-        ("$\\boxed{\\begin{pmatrix} 1 & 2 & 3 \\end{pmatrix}}$", "\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}", False),
+        (
+            "$\\boxed{\\begin{pmatrix} 1 & 2 & 3 \\end{pmatrix}}$",
+            "\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}",
+            False,
+        ),
         ("$\\boxed{(2, 1)}$", "(1, 2)", False),
         ("$\\boxed{\\{2, 1\\}}$", "(1, 2)", False),
         ("$\\boxed{[0, 1)}$", "[0, 1]", False),

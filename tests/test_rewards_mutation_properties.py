@@ -25,7 +25,11 @@ percents = st.integers(1, 99).map(lambda p: f"\\[{p}\\%\\]")
 tuples = st.lists(small, min_size=2, max_size=3).map(lambda xs: "\\[(" + ", ".join(map(str, xs)) + ")\\]")
 lines = st.builds(lambda a, b: f"\\[y = {a}x + {b}\\]", st.integers(-9, 9).filter(bool), st.integers(1, 9))
 choices = st.sampled_from("ABCDE")
-units = st.builds(lambda n, u: f"\\[{n}\\,\\text{{{u}}}\\]", st.integers(1, 999), st.sampled_from(["m", "km", "s", "kg", "W", "J", "N", "cm"]))
+units = st.builds(
+    lambda n, u: f"\\[{n}\\,\\text{{{u}}}\\]",
+    st.integers(1, 999),
+    st.sampled_from(["m", "km", "s", "kg", "W", "J", "N", "cm"]),
+)
 matrices = st.lists(st.integers(-9, 9), min_size=4, max_size=4).map(
     lambda xs: f"\\[\\begin{{pmatrix}} {xs[0]} & {xs[1]} \\\\ {xs[2]} & {xs[3]} \\end{{pmatrix}}\\]"
 )
@@ -71,7 +75,28 @@ def test_equivalent_forms_are_answers_only_and_all_accepted():
             assert verify(form, gold, extract=False).correct or verify(f"\\boxed{{{form}}}", gold).correct, (gold, form)
 
 
-FILLERS = [" ", "\n", "\t", "{", "(", "[", "9", "0", "\\", "$", ",", "=", "é", "∑", "\u200b", "\ufeff", "😀", "ß", "\\boxed{", "}"]
+FILLERS = [
+    " ",
+    "\n",
+    "\t",
+    "{",
+    "(",
+    "[",
+    "9",
+    "0",
+    "\\",
+    "$",
+    ",",
+    "=",
+    "é",
+    "∑",
+    "\u200b",
+    "\ufeff",
+    "😀",
+    "ß",
+    "\\boxed{",
+    "}",
+]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import rewards
-from harness.data import load_dataset, split_dataset
+from harness.data import PromptSpec, load_dataset, split_dataset
 from harness.evaluation import tasks_dir
 from harness.models import build_tiny_vlm
 from tasks.open_mm_rl import utils
@@ -124,7 +124,7 @@ def test_docs_render_placeholders_and_images(clean_env):
         text = utils.doc_to_text(doc)
         images = utils.doc_to_image(doc)
         assert text.count("<image>") == len(doc["images"]) == len(images) >= 1
-        assert doc["question"].strip() in text and text.endswith(utils.INSTRUCTION)
+        assert text == PromptSpec().placeholder_text(doc["question"], len(doc["images"]))
         assert all(image.mode == "RGB" and image.size[0] > 0 for image in images)
 
 

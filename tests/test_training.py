@@ -91,7 +91,9 @@ def test_training_metrics_are_in_mlflow(trained):
     assert steps == [1, 2, 3]
     artifacts = [a.path for a in client.list_artifacts(run.info.run_id, "completions")]
     assert artifacts, "no completion samples logged"
-    sample = json.loads(Path(client.download_artifacts(run.info.run_id, artifacts[0], str(trained["root"]))).read_text())
+    sample = json.loads(
+        Path(client.download_artifacts(run.info.run_id, artifacts[0], str(trained["root"]))).read_text()
+    )
     assert {"completion", "gold", "correct", "tier", "reason"} <= set(sample[0])
     config_files = [a.path for a in client.list_artifacts(run.info.run_id, "config")]
     assert "config/config.yaml" in config_files

@@ -27,6 +27,7 @@ import yaml
 
 from harness.ablation.audit import TierSet
 from harness.training.config import ConfigError, ExperimentConfig, config_from_dict
+from harness.yaml_text import load_yaml
 
 POLICIES = ("domain", "global")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -178,7 +179,7 @@ def ablation_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None, sou
         if not path.exists():
             raise ConfigError(f"base: experiment file {path} not found "
                               "(relative paths resolve against the ablation file)")
-        base = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        base = load_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(base, dict):
         raise ConfigError("base: expected an experiment file path or an inline experiment mapping")
     raw["base"] = base
@@ -197,7 +198,7 @@ def ablation_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None, sou
 def load_ablation_config(path: str | Path, overrides: dict[str, Any] | None = None) -> AblationConfig:
     """Read an ablation YAML; `overrides` are dotted keys on the ablation file (`base.grpo.max_steps: 2`)."""
     path = Path(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     return ablation_from_dict(raw, base_dir=path.parent, source_path=str(path), overrides=overrides)

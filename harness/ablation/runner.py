@@ -3,11 +3,12 @@
 MLflow layout (one experiment, the base config's):
 
     ablation-<name>                (mmrl.kind=ablation; provenance; the report as artifacts)
-    ├── baseline                   (mmrl.kind=eval; the untrained model, scored by the reference)
+    ├── baseline                   (mmrl.kind=eval, mmrl.role=baseline; the untrained model, reference scoring)
     ├── reward-audit               (mmrl.kind=audit; fixed outputs re-scored under every tier set)
     └── <variant>                  (mmrl.kind=pipeline, mmrl.tier_set=<variant>; run_pipeline's data + train)
         ├── data, train            (run_pipeline's stage runs)
-        └── final_eval             (mmrl.kind=eval; the trained model, scored by the reference)
+        └── final_eval             (mmrl.kind=eval, mmrl.stage=final_eval, mmrl.role=ablation:<variant>;
+                                    reference scoring)
 
 Every variant's model is evaluated with the *reference* scoring (the per-domain policy unless the file names
 another), not with its own training reward: otherwise a weak reward would also grade its own exam. Variants
@@ -29,14 +30,17 @@ import mlflow
 
 from harness.ablation.audit import AuditResult, run_audit
 from harness.ablation.config import AblationConfig, Variant
-from harness.ablation.state import AblationState
 from harness.leaderboard.samples import SampleRecord, load_samples, read_samples
+from harness.stage_state import StageState
+from harness.tracking.eval_log import ROLE_BASELINE, ablation_role
+from harness.tracking.store import use_experiment
 from harness.training.config import ExperimentConfig, reward_policy
 
 log = logging.getLogger(__name__)
 
 VARIANT_STAGES = ("data", "train")
 STATE_FILE = "ablation_state.json"
+BASELINE_STEP = "baseline"
 KIND_ABLATION = "ablation"
 KIND_AUDIT = "audit"
 
@@ -79,32 +83,23 @@ def train_summary(log_history: Sequence[dict[str, Any]], tail: int = 5) -> dict[
 
 
 def evaluate(model: str, cfg: ExperimentConfig, out_dir: Path, *, tiers: Sequence[str] | None, split: str):
-    """The pipeline's evaluation settings (task, split, generation) with the given scoring tiers."""
+    """`cfg`'s evaluation (`harness.training.evaluation.eval_request`) scored with the given tiers."""
     from harness.evaluation import run_eval
+    from harness.training.evaluation import eval_request
 
-    e = cfg.eval
-    return run_eval(model, cfg.data.source, tiers=list(tiers) if tiers else None, policy=cfg.rewards.policy,
-                    limit=e.limit,
-                    batch_size=e.batch_size, backend=e.backend, output_dir=out_dir, gen_kwargs=e.gen_kwargs,
-                    eval_fraction=cfg.data.eval_fraction, seed=cfg.data.split_seed, split=split,
-                    revision=cfg.data.revision, max_images=e.max_images, task="open_mm_rl_all",
-                    random_seed=cfg.seed)
+    return run_eval(eval_request(cfg, model, out_dir, tiers=tiers, split=split))
 
 
-def log_eval_child(result, cfg: ExperimentConfig, *, run_name: str, tags: dict[str, str]) -> str:
-    """A nested eval run under the active run, recorded like `mmrl eval` records (leaderboard/rerun read it)."""
-    from harness.tracking import log_params_safe
-    from harness.tracking.eval_log import eval_params, log_eval_artifacts, log_eval_metrics
-    from harness.tracking.provenance import log_provenance
+def record_eval_child(result, cfg: ExperimentConfig, *, role: str, run_name: str, tags: dict[str, str]) -> str:
+    """A nested eval run under the active run, recorded as every evaluation is (`record_evaluation`)."""
+    from harness.tracking.eval_log import RunConfig, record_evaluation
 
-    all_tags = {"mmrl.kind": "eval", "mmrl.model": result.model,
-                "mmrl.data_fingerprint": str(result.data["fingerprint"]), **tags}
-    with mlflow.start_run(run_name=run_name, nested=True, tags=all_tags) as run:
-        log_provenance(cfg.to_yaml(), cfg.config_hash(), {"seed": cfg.seed, "name": cfg.name})
-        log_params_safe(eval_params(result))
-        log_eval_metrics(result)
-        log_eval_artifacts(result)
-        return run.info.run_id
+    return record_evaluation(result, role=role, run_name=run_name, tags=tags, nested=True,
+                             config=RunConfig(cfg.to_yaml(), cfg.config_hash(), {"name": cfg.name}))
+
+
+def _variant_step(name: str) -> str:
+    return f"variant:{name}"
 
 
 # -- the driver -----------------------------------------------------------------------------------------------
@@ -120,19 +115,19 @@ class Ablation:
     # MLflow: the parent is re-opened for each step, so a variant's own run_pipeline (which must start its run
     # while no run is active) fits between steps.
     def _open_parent(self, parent_id: str):
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_experiment(self.base.tracking.experiment)
+        use_experiment(self.base.tracking.experiment, self.uri)
         return mlflow.start_run(run_id=parent_id)
 
     def create_parent(self, mode: str) -> str:
         from harness.tracking import log_params_safe
         from harness.tracking.provenance import log_provenance
 
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_experiment(self.base.tracking.experiment)
+        use_experiment(self.base.tracking.experiment, self.uri)
         tags = {"mmrl.kind": KIND_ABLATION, "mmrl.ablation_mode": mode, "mmrl.ablation": self.acfg.name,
                 "mmrl.tier_sets": ",".join(v.name for v in self.acfg.variants)}
-        with mlflow.start_run(run_name=f"{'audit' if mode == 'audit' else 'ablation'}-{self.acfg.name}", tags=tags) as run:
+        with mlflow.start_run(
+            run_name=f"{'audit' if mode == 'audit' else 'ablation'}-{self.acfg.name}", tags=tags
+        ) as run:
             log_provenance(self.acfg.to_yaml(), self.acfg.config_hash(),
                            {"seed": self.base.seed, "name": self.acfg.name, "reference": self.acfg.reference_set.name})
             log_params_safe({f"variant.{v.name}": v.tier_set.description for v in self.acfg.variants}
@@ -150,9 +145,8 @@ class Ablation:
         result = evaluate(model, self.base, self.out / "baseline" / "eval", tiers=self.acfg.reference_set.tiers,
                           split=self.acfg.eval_split)
         with self._open_parent(parent_id):
-            run_id = log_eval_child(result, self.base, run_name="baseline",
-                                    tags={"mmrl.tier_set": "baseline", "mmrl.stage": "baseline_eval",
-                                          "mmrl.ablation": self.acfg.name})
+            run_id = record_eval_child(result, self.base, role=ROLE_BASELINE, run_name="baseline",
+                                       tags={"mmrl.tier_set": "baseline", "mmrl.ablation": self.acfg.name})
         summary = eval_summary(result) | {"run_id": run_id}
         return summary, read_samples(result.samples_paths)
 
@@ -170,19 +164,21 @@ class Ablation:
         tags = {"mmrl.kind": KIND_AUDIT, "mmrl.ablation": self.acfg.name,
                 "mmrl.tier_sets": ",".join(t.name for t in tier_sets)}
         with self._open_parent(parent_id), mlflow.start_run(run_name="reward-audit", nested=True, tags=tags):
-            log_provenance(self.acfg.to_yaml(), self.acfg.config_hash(), {"seed": self.base.seed, "name": self.acfg.name})
+            log_provenance(
+                self.acfg.to_yaml(), self.acfg.config_hash(), {"seed": self.base.seed, "name": self.acfg.name}
+            )
             log_params_safe({"samples": source, "n": len(records), "reference": result.reference.description})
             log_metrics_safe(result.metrics())
             mlflow.log_dict(result.to_dict(), "audit/audit.json")
         return result
 
-    def variant(self, parent_id: str, variant: Variant, state: AblationState) -> dict[str, Any]:
+    def variant(self, parent_id: str, variant: Variant, state: StageState) -> dict[str, Any]:
         """Train with the variant's reward (run_pipeline: data + train), then evaluate with the reference."""
         from harness.ablation.tracking import seed_pipeline_run
         from harness.pipeline import run_pipeline
 
         cfg = self.acfg.variant_config(variant)
-        entry = state.variants.setdefault(variant.name, {})
+        entry = state.started.setdefault(_variant_step(variant.name), {})
         if not entry.get("run_id"):
             # First time in this ablation run: whatever the folder holds is from another run (the train stage
             # would resume from its checkpoints, and its pipeline state would record into that run's MLflow tree).
@@ -210,9 +206,9 @@ class Ablation:
             raise RuntimeError(f"variant {variant.name}: evaluation saw {len(leaked)} training ids, "
                                f"e.g. {sorted(leaked)[:3]}")
         with self._open_parent(entry["run_id"]):
-            eval_run = log_eval_child(result, cfg, run_name="final_eval",
-                                      tags={"mmrl.tier_set": variant.name, "mmrl.stage": "final_eval",
-                                            "mmrl.ablation": self.acfg.name})
+            eval_run = record_eval_child(result, cfg, role=ablation_role(variant.name), run_name="final_eval",
+                                         tags={"mmrl.tier_set": variant.name, "mmrl.ablation": self.acfg.name,
+                                               "mmrl.stage": "final_eval"})
         own = run_audit(read_samples(result.samples_paths), [variant.tier_set], reference=self.acfg.reference_set,
                         policy=reward_policy(cfg))
         return {"name": variant.name, "tiers": variant.tier_set.description, "policy": variant.policy,
@@ -238,8 +234,8 @@ class Ablation:
     def run(self, *, audit_only: bool = False, samples: str | None = None) -> AblationOutcome:
         samples = samples or self.acfg.audit.get("samples")
         # an audit alone is cheap and never resumed; a sweep resumes from its state file
-        state = AblationState(path=self.out / STATE_FILE, config_hash=self.acfg.config_hash()) if audit_only else \
-            AblationState.load(self.out / STATE_FILE, self.acfg.config_hash())
+        state = StageState(path=self.out / STATE_FILE, config_hash=self.acfg.config_hash()) if audit_only else \
+            StageState.load(self.out / STATE_FILE, self.acfg.config_hash())
         parent_id = state.parent_run_id or self.create_parent("audit" if audit_only else "full")
         if state.parent_run_id != parent_id:
             state.parent_run_id = parent_id
@@ -254,17 +250,18 @@ class Ablation:
             raise
         return outcome
 
-    def _run(self, parent_id: str, state: AblationState, *, audit_only: bool, samples: str | None) -> AblationOutcome:
+    def _run(self, parent_id: str, state: StageState, *, audit_only: bool, samples: str | None) -> AblationOutcome:
         baseline = None
         if not (audit_only and samples):
-            if state.baseline and all(Path(p).exists() for p in state.baseline.get("samples_paths", [])):
-                baseline = state.baseline
+            done = state.completed.get(BASELINE_STEP)
+            if done and all(Path(p).exists() for p in done.get("samples_paths", [])):
+                baseline = done
                 baseline_records = read_samples(baseline["samples_paths"])
                 self.say("skip baseline eval (done)")
             else:
                 baseline, baseline_records = self.baseline(parent_id)
                 self._tag(parent_id, "mmrl.data_fingerprint", baseline.get("fingerprint"))
-                state.baseline = baseline
+                state.completed[BASELINE_STEP] = baseline
                 if not audit_only:
                     state.save()
         if samples:
@@ -275,14 +272,13 @@ class Ablation:
         variants: list[dict[str, Any]] = []
         if not audit_only:
             for variant in self.acfg.variants:
-                entry = state.variants.get(variant.name) or {}
-                if entry.get("summary"):
+                step = _variant_step(variant.name)
+                if step in state.completed:
                     self.say(f"skip variant {variant.name} (done)")
-                    variants.append(entry["summary"])
+                    variants.append(state.completed[step])
                     continue
                 summary = self.variant(parent_id, variant, state)
-                state.variants[variant.name]["summary"] = summary
-                state.save()
+                state.finish(step, summary)
                 variants.append(summary)
             fingerprints = {v["name"]: v.get("data_fingerprint") for v in variants}
             if len(set(fingerprints.values())) > 1:

@@ -31,20 +31,34 @@ def _audit_table(audit) -> Table:
 
 
 def ablate_command(
-    config: Path = typer.Option(Path("experiments/ablation-tiers.yaml"), "--config", "-c", exists=True, dir_okay=False,
-                                help="Ablation YAML: a base experiment plus tier-set variants."),
-    audit_only: bool = typer.Option(False, "--audit-only",
-                                    help="Only the reward audit: re-score fixed outputs under every tier set, no training."),
-    samples: str = typer.Option(None, "--samples",
-                                help="Audit input: an eval output folder, a samples_*.jsonl file, or an MLflow eval run id "
-                                     "(default: the shared baseline eval's samples)."),
+    config: Path = typer.Option(
+        Path("experiments/ablation-tiers.yaml"),
+        "--config",
+        "-c",
+        exists=True,
+        dir_okay=False,
+        help="Ablation YAML: a base experiment plus tier-set variants.",
+    ),
+    audit_only: bool = typer.Option(
+        False, "--audit-only", help="Only the reward audit: re-score fixed outputs under every tier set, no training."
+    ),
+    samples: str = typer.Option(
+        None,
+        "--samples",
+        help="Audit input: an eval output folder, a samples_*.jsonl file, or an MLflow eval run id "
+        "(default: the shared baseline eval's samples).",
+    ),
     fresh: bool = typer.Option(False, "--fresh", help="Forget finished variants and start over."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri",
-                                     help="MLflow store; default: the base config's, MLFLOW_TRACKING_URI or ./mlruns.db."),
+    tracking_uri: str = typer.Option(
+        None, "--tracking-uri", help="MLflow store; default: the base config's, MLFLOW_TRACKING_URI or ./mlruns.db."
+    ),
     tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
-    overrides: list[str] = typer.Option(None, "--set",
-                                        help="Override a field of the ablation file, e.g. --set base.grpo.max_steps=2 "
-                                             "or --set output_dir=runs/x (repeatable)."),
+    overrides: list[str] = typer.Option(
+        None,
+        "--set",
+        help="Override a field of the ablation file, e.g. --set base.grpo.max_steps=2 "
+        "or --set output_dir=runs/x (repeatable).",
+    ),
 ) -> None:
     """Run the same training + held-out eval once per reward tier set (same seed, data and starting model).
 

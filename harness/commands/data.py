@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +20,10 @@ from harness.commands._common import (
 data_app = typer.Typer(help="Inspect datasets and map their images to a content-addressed store.", no_args_is_help=True)
 console = Console()
 
-SOURCE_HELP = "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) or a local parquet/jsonl/arrow file or folder."
+SOURCE_HELP = (
+    "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) "
+    "or a local parquet/jsonl/arrow file or folder."
+)
 
 
 @data_app.command("info")
@@ -101,7 +103,7 @@ def materialize(
     from tqdm import tqdm
 
     from harness.data import load_source, materialize_images
-    from harness.fs import ensure_writable_dir, write_text_atomic
+    from harness.fs import atomic_target, ensure_writable_dir, write_text_atomic
 
     ensure_writable_dir(out, what="image store")
     policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
@@ -109,13 +111,8 @@ def materialize(
     with tqdm(total=len(loaded.dataset), unit="row", desc="materialising") as bar:
         result = materialize_images(loaded.dataset, out, batch_size=batch_size, on_row=bar.update,
                                     prior_rejections=loaded.rejected)
-    records = out / "records.jsonl"
-    tmp = records.with_name(f".{records.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_target(out / "records.jsonl") as tmp:
         result.dataset.to_json(str(tmp), lines=True, force_ascii=False)
-        os.replace(tmp, records)
-    finally:
-        tmp.unlink(missing_ok=True)
     summary = result.summary()
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
     console.print_json(data=summary)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,43 +20,11 @@ from harness.commands._common import (
 log = logging.getLogger(__name__)
 console = Console()
 
-TINY_TOKENIZER = "tiny"
 DEFAULT_OUT = Path("eda")
 SOURCE_HELP = (
     "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) or a local parquet/jsonl/arrow "
     "file or folder."
 )
-
-
-def resolve_token_counter(spec: str | None = TINY_TOKENIZER) -> tuple[Any, str | None]:
-    """(TokenCounter or None, why not) for `--tokenizer`: "tiny" = the offline tiny VLM, else a hub id or path.
-
-    Prompts are built like the evaluation task builds them (`tasks.open_mm_rl.utils.build_prompt_text`:
-    images, question, boxed-answer instruction) inside the model's chat template, so the counts are the
-    context the model will actually get. Never raises: a tokenizer that cannot load costs the token tables,
-    not the analysis.
-    """
-    from harness.eda import load_token_counter
-
-    if spec is None:
-        return None, "disabled with --no-tokens"
-    try:
-        from tasks.open_mm_rl.utils import build_prompt_text
-    except Exception as exc:  # noqa: BLE001 - the task package is optional here; count images + question
-        log.warning("evaluation prompt builder unavailable (%s); counting images + question only", exc)
-        build_prompt_text = None
-    path = spec
-    if spec == TINY_TOKENIZER:
-        try:
-            from harness.models import build_tiny_vlm
-
-            path = str(build_tiny_vlm())
-        except Exception as exc:  # noqa: BLE001 - any build failure only costs the token tables
-            return None, f"could not build the offline tiny model's tokenizer: {type(exc).__name__}: {exc}"
-    counter, why = load_token_counter(path, prompt_builder=build_prompt_text)
-    if counter is not None and spec == TINY_TOKENIZER:
-        counter.info = dataclasses.replace(counter.info, name=f"tiny VLM ({path})")
-    return counter, why
 
 
 def _print_summary(summary: dict[str, Any], out: Path, report_html: Path) -> None:
@@ -92,7 +59,9 @@ def _print_summary(summary: dict[str, Any], out: Path, report_html: Path) -> Non
 def eda(
     source: str = typer.Argument("sample", help=SOURCE_HELP),
     tokenizer: str = typer.Option(
-        TINY_TOKENIZER, "--tokenizer", "-t",
+        "tiny",
+        "--tokenizer",
+        "-t",
         help="Model whose tokenizer/processor counts tokens: 'tiny' (offline tiny VLM, default), a hub id such as "
         "HuggingFaceTB/SmolVLM-256M-Instruct, or a local path. If it cannot load, token stats are skipped.",
     ),
@@ -106,12 +75,16 @@ def eda(
     min_subdomain_examples: int = typer.Option(5, min=1, help="Flag a sub-domain with fewer examples than this."),
     batch_size: int = typer.Option(32, min=1, help="Rows per streamed batch (bounds memory)."),
     mlflow: bool = typer.Option(False, "--mlflow", help="Log numbers as params/metrics and the report as artifacts."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
+    tracking_uri: str = typer.Option(
+        None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."
+    ),
     experiment: str = typer.Option(None, "--experiment", help="MLflow experiment (default: open-mm-rl)."),
     run_name: str = typer.Option(None, "--run-name", help="MLflow run name (default: eda-<source>)."),
     tracking_fallback: str = typer.Option(
-        None, "--tracking-fallback",
-        help="With --mlflow: 'local' records into the local SQLite store if the tracking store is unreachable or read-only.",
+        None,
+        "--tracking-fallback",
+        help="With --mlflow: 'local' records into the local SQLite store if the tracking store is unreachable "
+        "or read-only.",
     ),
     image_root: Path = IMAGE_ROOT_OPTION,
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
@@ -138,6 +111,8 @@ def eda(
                          images=image_policy(image_root, allow_absolute_image_paths, max_image_bytes))
     dataset = loaded.dataset
     loaded.log_rejections(source)
+    from harness.eda import resolve_token_counter
+
     counter, why = resolve_token_counter(None if no_tokens else tokenizer)
     if counter is None:
         console.print(f"[yellow]continuing without token statistics:[/yellow] {why}")
@@ -151,9 +126,9 @@ def eda(
             )
         report = write_eda_report(result)
         if mlflow:
-            from reports.eda import log_eda_to_mlflow
+            from harness.tracking.eda_log import log_eda
 
-            log_eda_to_mlflow(result, report)
+            log_eda(result, [report.html, report.markdown])
         _print_summary(result.summary, out, report.html)
 
     if not mlflow:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,144 +16,125 @@ from harness.commands._common import (
     fail,
     image_policy,
 )
+from harness.defaults import DEFAULT_EVAL_FRACTION as EVAL_FRACTION
+from harness.defaults import DEFAULT_SPLIT_SEED as SPLIT_SEED
 
 console = Console()
-log = logging.getLogger(__name__)
 
-TINY_MODEL = "tiny"
-# The tiny model writes junk until it stops; 64 tokens hold a boxed answer and keep CPU evals quick.
-TINY_GEN_KWARGS = "max_gen_toks=64"
-
-
-def _resolve_model(model: str) -> tuple[str, bool]:
-    """`tiny` -> the cached, warmed-up demo model (built on first use); returns (model, is_tiny_build)."""
-    from harness.models import DEMO_WARMUP_STEPS, build_tiny_vlm, read_build_info
-
-    if model == TINY_MODEL and not Path(model).exists():
-        return str(build_tiny_vlm(warmup_steps=DEMO_WARMUP_STEPS)), True
-    return model, Path(model).is_dir() and read_build_info(model) is not None
+ModelOpt = Annotated[str, typer.Option(
+    "--model", "-m", help="Hub id (HuggingFaceTB/SmolVLM-256M-Instruct), local checkpoint directory, or 'tiny' "
+    "(offline demo model, warmed up; built on first use).")]
+DataOpt = Annotated[str | None, typer.Option(
+    "--data", "-d", envvar="MMRL_DATA_SOURCE",
+    help="'sample' (offline), a hub id (default TuringEnterprises/Open-MM-RL) or a local parquet/jsonl/arrow file.")]
+TiersOpt = Annotated[str | None, typer.Option(
+    help="Comma-separated matching tiers to run, e.g. exact,numeric (ablations); default: the per-domain policy.")]
+PromptOpt = Annotated[str | None, typer.Option(
+    help="Prompt: a name (boxed, think-boxed, answer-tags; default boxed) or a JSON mapping "
+    '{"template": "...{question}...", "system_prompt": "..."}; use the one the model was trained with.')]
+GenOpt = Annotated[str | None, typer.Option(
+    help="Generation overrides, e.g. 'max_gen_toks=256,temperature=0' (tiny model default: max_gen_toks=64).")]
+TrackingUriOpt = Annotated[str | None, typer.Option(
+    help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./mlruns.db).")]
+FallbackOpt = Annotated[str | None, typer.Option(
+    "--tracking-fallback",
+    help="'local': record into the local SQLite store if the tracking store is unreachable or read-only.")]
 
 
 def eval_command(
-    model: str = typer.Option(
-        ...,
-        "--model",
-        "-m",
-        help="Hub id (HuggingFaceTB/SmolVLM-256M-Instruct), local checkpoint directory, or 'tiny' (offline demo model, warmed up; built on first use).",
-    ),
-    data: str = typer.Option(
-        None,
-        "--data",
-        "-d",
-        envvar="MMRL_DATA_SOURCE",
-        help="'sample' (offline), a hub id (default TuringEnterprises/Open-MM-RL) or a local parquet/jsonl/arrow file.",
-    ),
-    tiers: str = typer.Option(
-        None,
-        help="Comma-separated matching tiers to run, e.g. exact,numeric (ablations); default: the verifier's per-domain cascade.",
-    ),
-    limit: int = typer.Option(None, min=1, help="Evaluate at most N examples per domain."),
-    batch_size: int = typer.Option(1, min=1, help="Generation batch size."),
-    backend: str = typer.Option(
-        "hf", help="'hf' (transformers, CPU/GPU) or 'vllm' (GPU, needs vLLM)."
-    ),
-    gen_kwargs: str = typer.Option(
-        None,
-        help="Generation overrides, e.g. 'max_gen_toks=256,temperature=0' (tiny model default: max_gen_toks=64).",
-    ),
-    eval_fraction: float = typer.Option(
-        0.25, help="Held-out share of each domain in the deterministic split."
-    ),
-    split_seed: int = typer.Option(0, help="Seed of the deterministic split."),
-    split: str = typer.Option(
-        "eval", help="Which side to score: 'eval' (held out), 'train' or 'all'."
-    ),
-    revision: str = typer.Option(None, help="Hub dataset revision to pin."),
-    max_images: int = typer.Option(
-        None, min=1, help="At most N images per example (hf-multimodal's max_images)."
-    ),
-    device: str = typer.Option(
-        None, help="Torch device for the hf backend (default: cuda if available, else cpu)."
-    ),
-    task: str = typer.Option(
-        "open_mm_rl", help="lm-eval task: the open_mm_rl group or one task (open_mm_rl_all, ...)."
-    ),
-    output_dir: Path = typer.Option(
-        Path("out/eval"), "--output-dir", "-o", help="Where lm-eval writes results and samples."
-    ),
-    mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the run in MLflow."),
-    tracking_uri: str = typer.Option(
-        None, help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or ./mlruns.db)."
-    ),
-    tracking_fallback: str = typer.Option(
-        None, "--tracking-fallback",
-        help="'local': record into the local SQLite store if the tracking store is unreachable or read-only.",
-    ),
+    model: ModelOpt,
+    data: DataOpt = None,
+    tiers: TiersOpt = None,
+    prompt: PromptOpt = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate at most N examples per domain.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Generation batch size.")] = 1,
+    backend: Annotated[str, typer.Option(help="'hf' (transformers, CPU/GPU) or 'vllm' (GPU, needs vLLM).")] = "hf",
+    gen_kwargs: GenOpt = None,
+    eval_fraction: Annotated[float, typer.Option(help="Held-out share of each domain in the split.")] = EVAL_FRACTION,
+    split_seed: Annotated[int, typer.Option(help="Seed of the deterministic split.")] = SPLIT_SEED,
+    split: Annotated[str, typer.Option(help="Which side to score: 'eval' (held out), 'train' or 'all'.")] = "eval",
+    revision: Annotated[str | None, typer.Option(help="Hub dataset revision to pin.")] = None,
+    max_images: Annotated[int | None, typer.Option(min=1, help="At most N images per example.")] = None,
+    device: Annotated[str | None, typer.Option(help="Torch device (default: cuda if available, else cpu).")] = None,
+    task: Annotated[str, typer.Option(help="lm-eval task: the open_mm_rl group or one of its tasks.")] = "open_mm_rl",
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where lm-eval writes.")] = Path("out/eval"),
+    mlflow: Annotated[bool, typer.Option("--mlflow/--no-mlflow", help="Record the run in MLflow.")] = True,
+    tracking_uri: TrackingUriOpt = None,
+    tracking_fallback: FallbackOpt = None,
     image_root: Path = IMAGE_ROOT_OPTION,
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
     max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
-    experiment: str = typer.Option(None, help="MLflow experiment (default: open-mm-rl)."),
-    run_name: str = typer.Option(None, help="MLflow run name."),
+    experiment: Annotated[str | None, typer.Option(help="MLflow experiment (default: open-mm-rl).")] = None,
+    run_name: Annotated[str | None, typer.Option(help="MLflow run name.")] = None,
 ) -> None:
     """Run the open_mm_rl lm-eval task on MODEL and print accuracy per domain and matching tier.
 
     Writes lm-eval's results JSON and per-sample JSONL under OUTPUT_DIR, prints a domain × tier table with
     sample counts, standard errors and 95% intervals, and records params, metrics and files in MLflow.
     """
-    from harness.data.errors import DataError
-    from harness.evaluation import run_eval
+    from harness.evaluation import EvalRequest, run_eval
     from harness.evaluation.table import print_eval_table
     from harness.fs import ensure_writable_dir
-    from harness.tracking.eval_log import log_eval_result, write_summary
-    from harness.training.config import ConfigError, check_model_reference
+    from harness.tracking.eval_log import record_evaluation, write_summary
+    from harness.training.config import check_model_reference
 
-    tracking = None
-    if mlflow:  # fail before the (long) evaluation, not after it; errors are one line (harness.commands._common)
-        from harness.tracking import resolve_tracking_uri
-
-        tracking = resolve_tracking_uri(tracking_uri, fallback=tracking_fallback, experiment=experiment)
-    try:
-        check_model_reference(model, where="--model")
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
+    tracking = _tracking(tracking_uri, tracking_fallback, experiment) if mlflow else None  # before the long part
+    check_model_reference(model, where="--model")
     ensure_writable_dir(output_dir, what="eval output folder")
     policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
-    try:
-        model_ref, is_tiny = _resolve_model(model)
-        if is_tiny and gen_kwargs is None:
-            gen_kwargs = TINY_GEN_KWARGS
-        result = run_eval(
-            model_ref,
-            data,
-            tiers=tiers,
-            limit=limit,
-            batch_size=batch_size,
-            backend=backend,
-            output_dir=output_dir,
-            gen_kwargs=gen_kwargs,
-            eval_fraction=eval_fraction,
-            seed=split_seed,
-            split=split,
-            revision=revision,
-            task=task,
-            max_images=max_images,
-            device=device,
-            image_root=policy.root,
+    with _one_line_errors():
+        resolved = _resolve(model, prompt)
+        request = EvalRequest(
+            model=resolved.path, data=data, output_dir=output_dir, tiers=tiers, prompt=prompt, limit=limit,
+            batch_size=batch_size, backend=backend, eval_fraction=eval_fraction, split_seed=split_seed, split=split,
+            gen_kwargs=gen_kwargs if gen_kwargs is not None or not resolved.tiny else _tiny_gen_kwargs(),
+            revision=revision, task=task, max_images=max_images, device=device, image_root=policy.root,
             allow_absolute_image_paths=policy.allow_absolute,
         )
-    except (DataError, ValueError, OSError, RuntimeError) as exc:  # OSError: model not found / hub offline
-        known = explain(exc)  # disk full, read-only, permission denied: exit 4 naming the path
-        if known is not None:
-            raise fail(*known) from exc
-        raise fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        result = run_eval(request)
     print_eval_table(result, console)
     summary, _ = write_summary(result)
     console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}")
     if mlflow:
-        run_id = log_eval_result(
-            result, run_name=run_name, experiment=experiment, tracking_uri=tracking
-        )
+        run_id = record_evaluation(result, run_name=run_name, experiment=experiment, tracking_uri=tracking)
         console.print(f"MLflow run {run_id} ({tracking})")
+
+
+def _tracking(uri: str | None, fallback: str | None, experiment: str | None) -> str:
+    from harness.tracking import resolve_tracking_uri
+
+    return resolve_tracking_uri(uri, fallback=fallback, experiment=experiment)
+
+
+def _resolve(model: str, prompt: str | None):
+    """`tiny` → the cached demo build, warmed up on the prompt it will be asked with."""
+    from harness.data import prompt_spec
+    from harness.models import resolve_model_reference
+
+    return resolve_model_reference(model, prompt=prompt_spec(prompt))
+
+
+def _tiny_gen_kwargs() -> dict[str, int]:
+    from harness.models import TINY_GEN_KWARGS
+
+    return dict(TINY_GEN_KWARGS)
+
+
+class _one_line_errors:
+    """Bad data, a missing model or an offline hub: one line and an exit code, not a traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        from harness.data.errors import DataError
+
+        if exc is None or not isinstance(exc, (DataError, ValueError, OSError, RuntimeError)):
+            return False
+        known = explain(exc)  # disk full, read-only, permission denied: exit 4 naming the path
+        if known is not None:
+            raise fail(*known) from exc
+        raise fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
 
 
 def register(app: typer.Typer) -> None:

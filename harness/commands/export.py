@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from harness.commands._common import (
     fail,
     image_policy,
 )
+from harness.defaults import DEFAULT_EVAL_FRACTION, DEFAULT_SPLIT_SEED
 
 console = Console()
 
@@ -40,17 +42,19 @@ def export(
     split: Annotated[
         str, typer.Option("--split", help="Side of the deterministic train/eval split to write: train, eval or all.")
     ] = "all",
-    eval_fraction: Annotated[float, typer.Option(help="Share of every domain held out for eval.")] = 0.25,
-    seed: Annotated[int, typer.Option(help="Seed of the hash-based split (same seed, same split).")] = 0,
-    system_prompt: Annotated[
-        str | None, typer.Option(help="Optional system message prepended to every prompt.")
-    ] = None,
-    prompt_template: Annotated[
+    eval_fraction: Annotated[float, typer.Option(help="Share of every domain held out for eval.")] = (
+        DEFAULT_EVAL_FRACTION),
+    seed: Annotated[int, typer.Option(help="Seed of the hash-based split (same seed, same split).")] = (
+        DEFAULT_SPLIT_SEED),
+    prompt: Annotated[
         str | None,
         typer.Option(
-            help="User text template containing {question}; the default asks for step-by-step reasoning "
-            "and a final answer in \\boxed{}."
+            help="The prompt: a name (boxed, think-boxed, answer-tags; default boxed, what evaluation asks) or a "
+            'JSON mapping {"template": "...{question}...", "system_prompt": "..."}.'
         ),
+    ] = None,
+    system_prompt: Annotated[
+        str | None, typer.Option(help="System message prepended to every prompt (overrides the prompt's own).")
     ] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (commit, tag or branch) to pin.")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows read per batch (bounds memory).")] = 64,
@@ -60,14 +64,22 @@ def export(
 ) -> None:
     """Export SOURCE for GRPO: <split> files, a content-addressed images/ folder, rejected.jsonl and manifest.json.
 
-    Deterministic (same input, byte-identical output) and streaming. Resumable: rerun the same command after an interruption; images already written are reused, and manifest.json appears only when everything is done.
+    Deterministic (same input, byte-identical output) and streaming. Resumable: rerun the same command after an
+    interruption; images already written are reused, and manifest.json appears only when everything is done.
     """
     from tqdm import tqdm
 
+    from harness.data import prompt_spec
     from harness.data.errors import DataError
     from harness.grpo_data import export_grpo
 
     policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
+    try:
+        spec = prompt_spec(prompt)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if system_prompt is not None:
+        spec = dataclasses.replace(spec, system_prompt=system_prompt or None)
     try:
         with tqdm(unit="row", desc=f"exporting ({fmt})") as bar:
             result = export_grpo(
@@ -77,8 +89,7 @@ def export(
                 splits=split,
                 eval_fraction=eval_fraction,
                 seed=seed,
-                system_prompt=system_prompt,
-                prompt_template=prompt_template,
+                prompt=spec,
                 revision=revision,
                 batch_size=batch_size,
                 on_row=bar.update,

@@ -1,4 +1,4 @@
-"""`mmrl leaderboard`: rank every model evaluated with `mmrl eval`, with intervals that show which gaps are real."""
+"""`mmrl leaderboard`: rank every evaluated model, with intervals that show which gaps are real."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ def leaderboard_command(
     fingerprint: str = typer.Option(None, help="Only runs on this data fingerprint (a prefix is enough)."),
     all_runs: bool = typer.Option(False, "--all-runs",
                                   help="One row per run; default keeps the newest run per model and data setting."),
-    include_pipeline: bool = typer.Option(False, "--include-pipeline",
-                                          help="Also rank the pipeline's baseline_eval/final_eval stage runs."),
+    role: list[str] = typer.Option(None, "--role",
+                                   help="Only evaluations of this role (repeatable): standalone (mmrl eval), baseline, "
+                                   "trained (the pipeline's), ablation (every variant); default: all."),
     resamples: int = typer.Option(1000, min=10, help="Bootstrap resamples for the 95% intervals."),
     seed: int = typer.Option(0, help="Bootstrap seed (same seed, same intervals)."),
     tracking_uri: str = typer.Option(None, help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
 ) -> None:
-    """Read eval runs (tag mmrl.kind=eval) from MLflow and rank them by overall accuracy.
+    """Read every evaluation run (tag mmrl.kind=eval: mmrl eval, pipeline baseline/trained, ablation variants)
+    from MLflow and rank them by overall accuracy.
 
     Columns: per-domain accuracy, tier hit rates, answer-found rate, samples/s, and a 95% bootstrap interval
     computed from each run's per-sample log, plus a paired interval for the gap to the next row. Warns when
@@ -38,7 +40,6 @@ def leaderboard_command(
         latest_per_model,
         mlflow_sample_loader,
     )
-    from harness.leaderboard.collect import EVAL_KINDS, PIPELINE_EVAL_KINDS
     from harness.leaderboard.table import print_leaderboard
     from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
 
@@ -47,9 +48,9 @@ def leaderboard_command(
     except TrackingUnavailableError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    kinds = EVAL_KINDS + (PIPELINE_EVAL_KINDS if include_pipeline else ())
     try:
-        runs = find_eval_runs(tracking_uri=uri, experiments=experiment or None, kinds=kinds, fingerprint=fingerprint)
+        runs = find_eval_runs(tracking_uri=uri, experiments=experiment or None, roles=role or None,
+                              fingerprint=fingerprint)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

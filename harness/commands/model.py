@@ -8,9 +8,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from harness.defaults import DEFAULT_EVAL_FRACTION, DEFAULT_SPLIT_SEED, SAMPLE_SOURCE
+
 model_app = typer.Typer(
     help="Build models the harness can use without the Hugging Face Hub.", no_args_is_help=True
 )
+
 console = Console()
 
 
@@ -28,12 +31,14 @@ def build_tiny(
         "(200 = the demo build, ~30 s on 2 CPU cores); 0 keeps random weights.",
     ),
     source: str = typer.Option(
-        "sample", help="Data whose train split trains the tokenizer and the warm-up."
+        SAMPLE_SOURCE, help="Data whose train split trains the tokenizer and the warm-up."
     ),
     eval_fraction: float = typer.Option(
-        0.25, help="Held-out share of the split (must match the eval's)."
+        DEFAULT_EVAL_FRACTION, help="Held-out share of the split (must match the eval's)."
     ),
-    split_seed: int = typer.Option(0, help="Seed of the split (must match the eval's)."),
+    split_seed: int = typer.Option(DEFAULT_SPLIT_SEED, help="Seed of the split (must match the eval's)."),
+    prompt: str = typer.Option(None, help="Prompt the warm-up teaches (name or JSON mapping; default boxed): "
+                               "the one training and evaluation will ask with."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if the same build exists."),
 ) -> None:
     """Build a ~1M-parameter Idefics3 (SmolVLM v1 architecture) model with a locally trained tokenizer.
@@ -42,6 +47,7 @@ def build_tiny(
     `lm_eval --model hf-multimodal`. It is a tiny demo model, not SmolVLM's quality: even after the warm-up
     its held-out accuracy stays near zero; the warm-up gives it the answer format and some training answers.
     """
+    from harness.data import prompt_spec
     from harness.data.errors import DataError
     from harness.models import build_tiny_vlm, read_build_info
 
@@ -53,6 +59,7 @@ def build_tiny(
             source=source,
             eval_fraction=eval_fraction,
             split_seed=split_seed,
+            prompt=prompt_spec(prompt),
             force=force,
         )
     except (DataError, FileExistsError, ValueError) as exc:

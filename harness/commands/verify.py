@@ -20,6 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
+from harness.yaml_text import load_yaml
+
 console = Console()
 
 
@@ -69,7 +71,7 @@ def _parse_policy(value: str | None):
     path = Path(value)
     text = path.read_text(encoding="utf-8") if path.suffix in (".yaml", ".yml", ".json") and path.exists() else value
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise typer.BadParameter(f"not YAML/JSON: {exc}", param_hint="--policy") from exc
     if isinstance(data, dict) and isinstance(data.get("rewards"), dict):
@@ -88,12 +90,22 @@ def check_command(
     gold: str = typer.Argument(
         ..., help="The gold answer as the dataset writes it (math delimiters, \\text{} units and spacing are fine)."
     ),
-    domain: str | None = typer.Option(None, "--domain", "-d", help="The row's domain (Math, Physics, Chemistry, Biology)."),
-    sub_domain: str | None = typer.Option(None, "--sub-domain", help="The row's sub-domain (e.g. 'Organic Chemistry')."),
-    tiers: str | None = typer.Option(None, "--tiers", "-t", help="Comma-separated tiers to run in order, overriding the policy."),
-    policy: str | None = typer.Option(None, "--policy", help="Reward policy: JSON/YAML text or a file (an experiment YAML's rewards.policy)."),
+    domain: str | None = typer.Option(
+        None, "--domain", "-d", help="The row's domain (Math, Physics, Chemistry, Biology)."
+    ),
+    sub_domain: str | None = typer.Option(
+        None, "--sub-domain", help="The row's sub-domain (e.g. 'Organic Chemistry')."
+    ),
+    tiers: str | None = typer.Option(
+        None, "--tiers", "-t", help="Comma-separated tiers to run in order, overriding the policy."
+    ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Reward policy: JSON/YAML text or a file (an experiment YAML's rewards.policy)."
+    ),
     no_extract: bool = typer.Option(False, "--no-extract", help="Treat PRED as the final answer; skip extraction."),
-    timeout: float = typer.Option(2.0, "--timeout", min=0.05, help="Hard time limit in seconds for the latex/symbolic tiers."),
+    timeout: float = typer.Option(
+        2.0, "--timeout", min=0.05, help="Hard time limit in seconds for the latex/symbolic tiers."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON instead of a table."),
 ) -> None:
     """Verify PRED against GOLD and print the verdict (exit code 0 = correct, 1 = not)."""
@@ -119,19 +131,31 @@ def check_command(
 
 @app.command("audit")
 def audit_command(
-    data: str = typer.Option("sample", "--data", help="Data source: 'sample', a hub id or a local parquet/JSONL/Arrow path."),
+    data: str = typer.Option(
+        "sample", "--data", help="Data source: 'sample', a hub id or a local parquet/JSONL/Arrow path."
+    ),
     split: str = typer.Option("train", "--split", help="Split of the source to load."),
     revision: str | None = typer.Option(None, "--revision", help="Hub revision to pin."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Audit only the first N rows."),
     seed: int = typer.Option(0, "--seed", help="Seed for the mutations' phrasing."),
-    tiers: str | None = typer.Option(None, "--tiers", "-t", help="Comma-separated tiers for every domain, overriding the policy."),
-    policy: str | None = typer.Option(None, "--policy", help="Reward policy: JSON/YAML text or a file (an experiment YAML's rewards.policy)."),
-    workers: int | None = typer.Option(None, "--workers", min=1, help="Sandbox worker processes (default: CPU count, max 4)."),
+    tiers: str | None = typer.Option(
+        None, "--tiers", "-t", help="Comma-separated tiers for every domain, overriding the policy."
+    ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Reward policy: JSON/YAML text or a file (an experiment YAML's rewards.policy)."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Sandbox worker processes (default: CPU count, max 4)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Also write audit.json (summary and every failure) here."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the audit as an MLflow run."),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
-    tracking_fallback: str | None = typer.Option(None, "--tracking-fallback", help="'local': use the local SQLite store if the server is unreachable."),
+    tracking_uri: str | None = typer.Option(
+        None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."
+    ),
+    tracking_fallback: str | None = typer.Option(
+        None, "--tracking-fallback", help="'local': use the local SQLite store if the server is unreachable."
+    ),
     experiment: str | None = typer.Option(None, "--experiment", help="MLflow experiment (default: open-mm-rl)."),
 ) -> None:
     """Mutate every gold into hacks and equivalent forms; report what the reward accepts (exit 1 on any hack)."""
@@ -212,7 +236,10 @@ def _print_audit(report, summary: dict[str, Any]) -> None:
         kinds.add_row(escape(kind), "accepted" if figures["should_accept"] else "refused",
                       _pct(figures["accepted"], figures["total"]))
     console.print(kinds)
-    for title, examples in (("accepted hacks", summary["accepted_hacks"]), ("missed equivalents", summary["missed_equivalents"])):
+    for title, examples in (
+        ("accepted hacks", summary["accepted_hacks"]),
+        ("missed equivalents", summary["missed_equivalents"]),
+    ):
         for ex in examples[:10]:
             console.print(f"[red]{title}[/] [{escape(ex['kind'])}] gold {escape(repr(ex['gold'][:60]))} ← "
                           f"{escape(repr(ex['answer'][:60]))} ({escape(ex['reason'])})", highlight=False)

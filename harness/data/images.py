@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from PIL import Image as PILImage
 
 from harness.data.errors import CorruptImageError
 from harness.data.image_access import check_inline_size, read_image_file
-from harness.fs import with_path
+from harness.fs import write_bytes_atomic
 
 # Formats PIL names -> file extensions used in the store.
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff"}
@@ -92,27 +91,11 @@ def store_path(sha256: str, fmt: str) -> Path:
 def write_once(root: Path, relative: Path, data: bytes) -> bool:
     """Atomically write `data` unless the file exists; True when written.
 
-    Temp file + `os.replace` means a killed run never leaves a half-written image under its final name,
-    so "exists" is a safe resume check.
+    Written through `harness.fs.atomic_target` (unique temp name, fsync, rename): a killed run never leaves a
+    half-written image under its final name, so "exists" is a safe resume check.
     """
     target = root / relative
     if target.exists():
         return False
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    except OSError as exc:
-        with_path(exc, target.parent)
-        raise
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        with_path(exc, target)
-        raise
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, data)
     return True

@@ -18,12 +18,11 @@ from harness.data.errors import DataSourceError, EmptyDatasetError
 from harness.data.image_access import ImagePolicy
 from harness.data.jsonl import scan_jsonl
 from harness.data.normalize import normalize
+from harness.defaults import HUB_DATASET, SAMPLE_SOURCE
 from harness.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
-HUB_DATASET = "TuringEnterprises/Open-MM-RL"
-SAMPLE_SOURCE = "sample"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow"}
 
@@ -145,7 +144,9 @@ def _open(source: str, split: str, revision: str | None) -> tuple[datasets.Datas
     )
 
 
-def load_raw(source: str = SAMPLE_SOURCE, *, split: str = "train", revision: str | None = None) -> tuple[datasets.Dataset, Path | None]:
+def load_raw(
+    source: str = SAMPLE_SOURCE, *, split: str = "train", revision: str | None = None
+) -> tuple[datasets.Dataset, Path | None]:
     """The source table before normalisation, and the folder relative image paths resolve against."""
     raw, base_dir, _ = _open(source, split, revision)
     return raw, base_dir

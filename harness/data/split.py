@@ -16,6 +16,7 @@ from pathlib import Path
 import datasets
 
 from harness.data.errors import DuplicateIdError, EmptyDatasetError
+from harness.defaults import DEFAULT_EVAL_FRACTION, DEFAULT_SPLIT_SEED
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def _subset(ds: datasets.Dataset, keep: set[str]) -> datasets.Dataset:
     return ds.select([i for i, row_id in enumerate(ds["id"]) if row_id in keep])
 
 
-def split_dataset(ds: datasets.Dataset, eval_fraction: float = 0.25, seed: int = 0) -> Split:
+def split_dataset(ds: datasets.Dataset, eval_fraction: float = DEFAULT_EVAL_FRACTION,
+                  seed: int = DEFAULT_SPLIT_SEED) -> Split:
     """Hold out `eval_fraction` of every domain (at least one example of a domain with ≥ 2 rows)."""
     if not 0.0 < eval_fraction < 1.0:
         raise ValueError(f"eval_fraction must be in (0, 1), got {eval_fraction}")
@@ -93,7 +95,7 @@ def split_dataset(ds: datasets.Dataset, eval_fraction: float = 0.25, seed: int =
     )
 
 
-def kfold_split(ds: datasets.Dataset, k: int = 5, seed: int = 0) -> list[Split]:
+def kfold_split(ds: datasets.Dataset, k: int = 5, seed: int = DEFAULT_SPLIT_SEED) -> list[Split]:
     """k splits whose eval sides partition the data, each stratified by domain (for tiny datasets)."""
     if k < 2:
         raise ValueError(f"k must be ≥ 2, got {k}")

@@ -16,9 +16,16 @@ from harness.eda.summary import (
     summarize,
 )
 from harness.eda.tables import build_tables, write_tables
-from harness.eda.tokens import TokenCounter, load_token_counter
+from harness.eda.tokens import (
+    TINY_TOKENIZER,
+    TokenCounter,
+    load_token_counter,
+    resolve_token_counter,
+)
 
 __all__ = [
+    "TINY_TOKENIZER",
+    "resolve_token_counter",
     "ANSWER_TYPES",
     "CHART_SIZE_PX",
     "CHART_TITLES",

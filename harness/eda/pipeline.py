@@ -63,7 +63,8 @@ def run_eda(
     `build_frames`; `tokenizer_note` records why token statistics are missing (e.g. a tokenizer that did
     not load) so the summary and report can say so instead of silently omitting them. Rows the loader
     rejected (repeated ids, unreadable JSONL lines) are reported in the summary: given a source, they come
-    from `load_source` (with `image_policy`, a `harness.data.ImagePolicy`); given a dataset, pass them as `source_rejections`.
+    from `load_source` (with `image_policy`, a `harness.data.ImagePolicy`); given a dataset, pass them as
+    `source_rejections`.
     """
     if isinstance(source_or_dataset, (str, Path)):
         from harness.data import load_source

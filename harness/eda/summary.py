@@ -343,7 +343,9 @@ def summarize(
         "rejected_rows": _rejected_rows(source_rejections or []),
     }
     summary["context_window"] = _context_window(ex, tokenizer)
-    summary["findings"] = _rejection_findings(summary) + _findings(summary, ex, max_domain_share, min_subdomain_examples)
+    summary["findings"] = _rejection_findings(summary) + _findings(
+        summary, ex, max_domain_share, min_subdomain_examples
+    )
     summary["flags"] = {
         "imbalanced_domains": [r["domain"] for r in summary["domains"] if r["share"] > max_domain_share],
         "small_sub_domains": [

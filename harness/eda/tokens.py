@@ -31,9 +31,11 @@ PromptBuilder = Callable[[str, int], str]
 
 
 def default_prompt_text(question: str, n_images: int) -> str:
-    """Images first, then the question: the layout SmolVLM was trained on. Evaluation and training pass
-    their own builder (e.g. `tasks.open_mm_rl.utils.build_prompt_text`) so counts include their instruction."""
-    return PLACEHOLDER * n_images + question
+    """The run's default prompt (`harness.data.prompt`): images, question, instruction, as training and
+    evaluation ask it; callers with another prompt pass its `placeholder_text`."""
+    from harness.data import PromptSpec
+
+    return PromptSpec().placeholder_text(question, n_images)
 
 
 def _content_blocks(text: str) -> list[dict[str, str]]:
@@ -98,7 +100,8 @@ class TokenCounter:
         self.info = TokenizerInfo(
             name=name or str(getattr(self.tokenizer, "name_or_path", "") or type(obj).__name__),
             prompt_format=("chat template" if self._template_owner is not None else "plain text (no chat template)")
-            + f" around {getattr(self.prompt_builder, '__module__', '?')}.{getattr(self.prompt_builder, '__qualname__', '?')}",
+            + f" around {getattr(self.prompt_builder, '__module__', '?')}"
+            + f".{getattr(self.prompt_builder, '__qualname__', '?')}",
             image_method=IMAGE_METHOD_SIZE_FORMULA if self.counts_image_tokens else IMAGE_METHOD_NONE,
             counts_image_tokens=self.counts_image_tokens,
             model_max_length=int(max_len) if isinstance(max_len, int) and 0 < max_len < 10**7 else None,
@@ -235,3 +238,32 @@ def load_token_counter(
     if counter is None:
         return None, f"could not load a tokenizer from {name_or_path!r} ({'; '.join(errors)})"
     return counter, None
+
+
+TINY_TOKENIZER = "tiny"
+
+
+def resolve_token_counter(spec: str | None = TINY_TOKENIZER, *, prompt: Any = None) -> tuple[Any, str | None]:
+    """(TokenCounter or None, why not) for a tokenizer reference: "tiny" = the offline tiny VLM, else a hub id
+    or path. Prompts are built with the run's prompt (`harness.data.prompt`) inside the model's chat template,
+    so the counts are the context the model will actually get. Never raises: a tokenizer that cannot load
+    costs the token tables, not the analysis."""
+    import dataclasses
+
+    from harness.data import prompt_spec
+
+    if spec is None:
+        return None, "disabled with --no-tokens"
+    chosen = prompt_spec(prompt)
+    path = spec
+    if spec == TINY_TOKENIZER:
+        try:
+            from harness.models import resolve_model_reference
+
+            path = resolve_model_reference(TINY_TOKENIZER, warmup_steps=0, prompt=chosen).path
+        except Exception as exc:  # noqa: BLE001 - any build failure only costs the token tables
+            return None, f"could not build the offline tiny model's tokenizer: {type(exc).__name__}: {exc}"
+    counter, why = load_token_counter(path, prompt_builder=chosen.placeholder_text)
+    if counter is not None and spec == TINY_TOKENIZER:
+        counter.info = dataclasses.replace(counter.info, name=f"tiny VLM ({path})")
+    return counter, why

@@ -3,6 +3,7 @@
 MLflow is optional here: `harness.tracking.eval_log` imports it only when called.
 """
 
+from harness.evaluation.request import DEFAULT_TASK, EvalRequest
 from harness.evaluation.results import (
     DomainResult,
     EvalResult,
@@ -10,12 +11,13 @@ from harness.evaluation.results import (
     summarize_samples,
     wilson_interval,
 )
-from harness.evaluation.runner import DEFAULT_TASK, run_eval
+from harness.evaluation.runner import run_eval
 from harness.evaluation.taskdir import tasks_dir
 
 __all__ = [
     "DEFAULT_TASK",
     "DomainResult",
+    "EvalRequest",
     "EvalResult",
     "mean_stderr",
     "run_eval",

@@ -120,6 +120,8 @@ class EvalResult:
     evaluated_ids: list[str]
     gen_kwargs: dict[str, Any]
     settings: dict[str, Any]
+    #: `EvalRequest.record()`: the request as run params (what `mmrl rerun` reads back)
+    request: dict[str, str]
     seconds: float
     generation_seconds: float | None
     output_dir: Path

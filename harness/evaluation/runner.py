@@ -2,25 +2,29 @@
 
 The evaluation goes through lm-eval's own `simple_evaluate` and task files, so `mmrl eval`, the training
 pipeline's baseline/re-evaluation and the stock `lm_eval` CLI score the same docs with the same prompt and
-the same metrics. The split parameters are explicit arguments: the training pipeline passes the values it
-trained with, and the result records the held-out ids and data fingerprint to prove which rows were scored.
+the same metrics. Everything is in one `EvalRequest`; the result records the held-out ids and the data
+fingerprint to prove which rows were scored, and the request itself (`EvalResult.request`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.data import HUB_DATASET, EvalSelection, describe_eval_rows
 from harness.evaluation.lm import make_lm
+from harness.evaluation.request import DEFAULT_TASK, EvalRequest
 from harness.evaluation.results import EvalResult, summarize_samples
 from harness.evaluation.taskdir import tasks_dir
+from rewards import TIER_NAMES
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TASK = "open_mm_rl"
 GROUP_DOMAINS = ("Math", "Physics", "Chemistry", "Biology")
 
 
@@ -67,164 +71,111 @@ def _parse_gen_kwargs(gen_kwargs: Mapping[str, Any] | str | None) -> dict[str, A
     return dict(gen_kwargs)
 
 
-def run_eval(
-    model: Any,
-    data_source: str | None = None,
-    *,
-    processor: Any = None,
-    tiers: Sequence[str] | str | None = None,
-    policy: Mapping[str, Any] | None = None,
-    limit: int | None = None,
-    batch_size: int = 1,
-    backend: str = "hf",
-    output_dir: str | Path = "eval_out",
-    gen_kwargs: Mapping[str, Any] | str | None = None,
-    eval_fraction: float | None = None,
-    seed: int | None = None,
-    split: str = "eval",
-    revision: str | None = None,
-    task: str = DEFAULT_TASK,
-    max_images: int | None = None,
-    device: str | None = None,
-    model_args: Mapping[str, Any] | None = None,
-    random_seed: int = 0,
-    image_root: str | None = None,
-    allow_absolute_image_paths: bool = False,
-) -> EvalResult:
-    """Evaluate `model` on the held-out side of `data_source` and write lm-eval's results and samples.
+def run_eval(request: EvalRequest) -> EvalResult:
+    """Evaluate `request.model` as `request` says and write lm-eval's results and per-sample logs."""
+    source = request.data or os.environ.get("MMRL_DATA_SOURCE") or HUB_DATASET
+    selection = request.selection(source)
+    described = describe_eval_rows(selection)
+    task_names = select_tasks(request.task, described["domains"])
+    lm = make_lm(
+        request.model, processor=request.processor, backend=request.backend, batch_size=request.batch_size,
+        max_images=request.max_images, device=request.device, model_args=dict(request.model_args or {}),
+    )
+    run = _run_lm_eval(request, lm, task_names, request.task_metadata(source))
+    return _result(request, selection, described, task_names, run, lm)
 
-    `model`: hub id, local path, in-memory `PreTrainedModel` (give `processor` unless it can be reloaded from
-    `model.name_or_path`), or a ready lm-eval `LM`. `data_source`: "sample", a hub id or a local file (None:
-    the hub dataset, or `MMRL_DATA_SOURCE`). `eval_fraction`/`seed` pick the split (defaults 0.25 / 0); `split`
-    is "eval" (held out), "train" or "all". `limit` caps the examples *per domain task*. `tiers` restricts the
-    matching cascade (ablations); `policy` is the reward policy (`rewards.DomainPolicy.from_dict` mapping, the
-    experiment YAML's `rewards.policy`). `gen_kwargs` override the task's generation settings, e.g. "max_gen_toks=64".
-    `image_root` / `allow_absolute_image_paths`: where the source's relative image paths may point (see
-    `harness.data.ImagePolicy`); the export of the same data must use the same values.
-    """
+
+@dataclass
+class _LmEvalRun:
+    results: dict[str, Any]
+    samples: dict[str, list[dict[str, Any]]]
+    seconds: float
+    results_path: Path
+    samples_paths: list[Path]
+
+
+def _run_lm_eval(request: EvalRequest, lm: Any, task_names: list[str], metadata: dict[str, Any]) -> _LmEvalRun:
+    """lm-eval's own `simple_evaluate` on our task folder, outputs written as its CLI writes them."""
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
-    from tasks.open_mm_rl.utils import TIER_NAMES, describe_rows, resolve_options
-
-    options = resolve_options(
-        {
-            "source": data_source,
-            "revision": revision,
-            "tiers": tiers,
-            "policy": policy,
-            "eval_fraction": eval_fraction,
-            "split_seed": seed,
-            "split": split,
-            "image_root": None if image_root is None else str(image_root),
-            "allow_absolute_image_paths": allow_absolute_image_paths,
-        }
-    )
-    described = describe_rows(options)
-    task_names = select_tasks(task, described["domains"])
-    metadata = {
-        "source": options.source,
-        "revision": options.revision,
-        "tiers": ",".join(options.tiers) if options.tiers else "",
-        "policy": options.policy,
-        "eval_fraction": options.eval_fraction,
-        "split_seed": options.split_seed,
-        "split": options.split,
-        "image_root": options.image_root or "",
-        "allow_absolute_image_paths": options.allow_absolute_image_paths,
-    }
     # Only our folder: indexing lm-eval's ~14k built-in task files would add ~12 s to every evaluation.
-    task_manager = TaskManager(
-        include_path=str(tasks_dir()), include_defaults=False, metadata=metadata
-    )
-    lm = make_lm(
-        model,
-        processor=processor,
-        backend=backend,
-        batch_size=batch_size,
-        max_images=max_images,
-        device=device,
-        model_args=dict(model_args or {}),
-    )
-    label = _model_label(model)
-    output_dir = Path(output_dir)
+    task_manager = TaskManager(include_path=str(tasks_dir()), include_defaults=False, metadata=metadata)
+    output_dir = Path(request.output_dir)
     tracker = EvaluationTracker(output_path=str(output_dir))
-    overrides = _parse_gen_kwargs(gen_kwargs)
-
+    seed = request.random_seed
     start = time.perf_counter()
     results = simple_evaluate(
         model=lm,
-        model_args={"pretrained": label},
+        model_args={"pretrained": _model_label(request.model)},
         tasks=task_names,
         task_manager=task_manager,
-        limit=limit,
+        limit=request.limit,
         log_samples=True,
         apply_chat_template=True,
-        gen_kwargs=overrides,
+        system_instruction=request.prompt.system_prompt,
+        gen_kwargs=_parse_gen_kwargs(request.gen_kwargs),
         evaluation_tracker=tracker,
-        random_seed=random_seed,
-        numpy_random_seed=random_seed,
-        torch_random_seed=random_seed,
-        fewshot_random_seed=random_seed,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
     )
     seconds = time.perf_counter() - start
     if results is None:  # only non-zero ranks of a distributed run get None
         raise RuntimeError("lm-eval returned no results (not the main process?)")
-
     samples = results.pop("samples")
-    overall, domains = summarize_samples(samples, TIER_NAMES)
-    evaluated_ids = [
-        str(s["doc"].get("id")) for task_samples in samples.values() for s in task_samples
-    ]
-    task_configs = results.get("configs", {})
-    effective_gen = (
-        next(iter(task_configs.values()), {}).get("generation_kwargs", {}) if task_configs else {}
-    )
-
     tracker.save_results_aggregated(results=results, samples=samples)
     for task_name in results["configs"]:
         tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
     written = output_dir / str(tracker.general_config_tracker.model_name_sanitized)
-    results_path = written / f"results_{tracker.date_id}.json"
+    return _LmEvalRun(results, samples, seconds, written / f"results_{tracker.date_id}.json",
+                      sorted(written.glob(f"samples_*_{tracker.date_id}.jsonl")))
 
+
+def _result(request: EvalRequest, selection: EvalSelection, described: dict[str, Any], task_names: list[str],
+            run: _LmEvalRun, lm: Any) -> EvalResult:
+    overall, domains = summarize_samples(run.samples, TIER_NAMES)
+    task_configs = run.results.get("configs", {})
+    effective_gen = next(iter(task_configs.values()), {}).get("generation_kwargs", {}) if task_configs else {}
     generated_seconds = getattr(lm, "generation_seconds", None)
     return EvalResult(
-        model=label,
-        backend=backend,
+        model=_model_label(request.model),
+        backend=request.backend,
         task=",".join(task_names),
         overall=overall,
         domains=domains,
-        tiers=options.tiers,
+        tiers=request.tiers,
         tier_names=TIER_NAMES,
         data={
-            "source": options.source,
-            "revision": options.revision,
-            "split": options.split,
-            "eval_fraction": options.eval_fraction,
-            "split_seed": options.split_seed,
+            "source": selection.source,
+            "revision": selection.revision,
+            "split": selection.split,
+            "eval_fraction": selection.eval_fraction,
+            "split_seed": selection.split_seed,
             "fingerprint": described["fingerprint"],
             "n_available": described["n"],
             "domains_available": described["domains"],
         },
         eval_ids=sorted(described["ids"]),
-        evaluated_ids=evaluated_ids,
+        evaluated_ids=[str(s["doc"].get("id")) for task_samples in run.samples.values() for s in task_samples],
         gen_kwargs=dict(effective_gen),
         settings={
-            "limit": limit,
-            "batch_size": batch_size,
-            "max_images": max_images,
+            "limit": request.limit,
+            "batch_size": request.batch_size,
+            "max_images": request.max_images,
             "apply_chat_template": True,
-            "random_seed": random_seed,
-            "reward_policy": options.policy or "default",
-            "lm_eval_version": results.get("lm_eval_version") or _lm_eval_version(),
+            "random_seed": request.random_seed,
+            "lm_eval_version": run.results.get("lm_eval_version") or _lm_eval_version(),
         },
-        seconds=seconds,
+        request=request.with_(data=selection.source).record(),
+        seconds=run.seconds,
         generation_seconds=generated_seconds if generated_seconds else None,
-        output_dir=output_dir,
-        results_path=results_path if results_path.exists() else None,
-        samples_paths=sorted(written.glob(f"samples_*_{tracker.date_id}.jsonl")),
-        lm_eval_results=results,
+        output_dir=Path(request.output_dir),
+        results_path=run.results_path if run.results_path.exists() else None,
+        samples_paths=run.samples_paths,
+        lm_eval_results=run.results,
     )
 
 

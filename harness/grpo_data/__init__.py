@@ -23,11 +23,8 @@ from harness.grpo_data.manifest import (
     read_manifest,
     verify_export,
 )
-from harness.grpo_data.prompt import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE, PromptSpec, image_slots
 
 __all__ = [
-    "DEFAULT_INSTRUCTION",
-    "DEFAULT_TEMPLATE",
     "FORMATS",
     "FORMAT_VERSION",
     "MANIFEST_FILE",
@@ -42,10 +39,8 @@ __all__ = [
     "IOSnapshot",
     "IOStats",
     "IncompleteExportError",
-    "PromptSpec",
     "export_grpo",
     "get_io_stats",
-    "image_slots",
     "load_grpo_dataset",
     "read_manifest",
     "verify_export",

@@ -24,15 +24,24 @@ import datasets
 
 from harness.data import (
     CANONICAL_COLUMNS,
+    DEFAULT_EVAL_FRACTION,
+    DEFAULT_SPLIT_SEED,
     ImagePolicy,
+    PromptSpec,
     drop_duplicate_ids,
     fingerprint,
     load_source,
+    prompt_spec,
     split_dataset,
 )
 from harness.data.errors import CorruptImageError
-from harness.fs import ensure_writable_dir, exclusive_folder
-from harness.grpo_data.atomic import atomic_target, remove_stale_partials, write_text_atomic
+from harness.fs import (
+    atomic_target,
+    ensure_writable_dir,
+    exclusive_folder,
+    remove_stale_partials,
+    write_text_atomic,
+)
 from harness.grpo_data.formats import (
     FILE_SUFFIX,
     FORMAT_VERSION,
@@ -44,7 +53,6 @@ from harness.grpo_data.formats import (
     verl_record,
 )
 from harness.grpo_data.manifest import MANIFEST_FILE, REJECTED_FILE, file_sha256, write_manifest
-from harness.grpo_data.prompt import DEFAULT_TEMPLATE, PromptSpec
 from harness.grpo_data.store import IMAGES_DIR, ImageStore
 from harness.grpo_data.validate import CORRUPT_IMAGE, Rejection, check_record, check_source_row
 
@@ -106,10 +114,8 @@ def _normalize_splits(splits: str | Iterable[str]) -> tuple[str, ...]:
 
 def _default_classifier() -> AnswerClassifier:
     """`rewards.classify_answer`: the one answer-type label EDA, export and reward policy share."""
-    try:
-        from rewards import classify_answer
-    except ImportError:  # the package may not re-export it; its home module is rewards.classify
-        from rewards.classify import classify_answer
+    from rewards import classify_answer
+
     return classify_answer
 
 
@@ -209,10 +215,9 @@ def export_grpo(
     *,
     fmt: str = TRL,
     splits: str | Iterable[str] = SPLITS,
-    eval_fraction: float = 0.25,
-    seed: int = 0,
-    system_prompt: str | None = None,
-    prompt_template: str | None = None,
+    eval_fraction: float = DEFAULT_EVAL_FRACTION,
+    seed: int = DEFAULT_SPLIT_SEED,
+    prompt: PromptSpec | str | dict[str, Any] | None = None,
     revision: str | None = None,
     source_name: str | None = None,
     image_root: str | os.PathLike | None = None,
@@ -225,7 +230,8 @@ def export_grpo(
 
     Writes `<split>.jsonl` (fmt "trl") or `<split>.parquet` (fmt "verl") for each of `splits` (of
     `split_dataset(ds, eval_fraction, seed)`; "all" = train and eval), `images/`, `rejected.jsonl` and,
-    last, `manifest.json`. `prompt_template` must contain `{question}`; `answer_classifier` defaults to
+    last, `manifest.json`. `prompt` is the run's prompt (`harness.data.prompt_spec`: a name, a mapping or a
+    `PromptSpec`; default `boxed`), the same one evaluation asks; `answer_classifier` defaults to
     `rewards.classify_answer`. Rerunning after an interruption resumes (see the module docstring).
 
     Relative image paths resolve inside `image_root` (default: the source's folder); absolute paths outside
@@ -236,7 +242,7 @@ def export_grpo(
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {FORMATS}")
     chosen = _normalize_splits(splits)
-    spec = PromptSpec(template=prompt_template or DEFAULT_TEMPLATE, system_prompt=system_prompt or None)
+    spec = prompt_spec(prompt)
     classify = answer_classifier or _default_classifier()
     started = time.perf_counter()
 
@@ -345,7 +351,7 @@ def _manifest(
         "revision": revision,
         "fingerprint": fingerprint(ds),
         "source_rows": len(ds),
-        "prompt": spec.manifest(),
+        "prompt": spec.to_dict(),
         "images_dir": IMAGES_DIR,
         "split": split.manifest(),
         "splits": split_entries,

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features, Image, List, Value
 
-from harness.grpo_data.prompt import PromptSpec, trl_prompt, verl_prompt
+from harness.data.prompt import PromptSpec
 
 TRL = "trl"
 VERL = "verl"
@@ -68,7 +68,7 @@ VERL_FEATURES = Features(
 def trl_record(row: dict[str, Any], image_paths: list[str], answer_type: str, spec: PromptSpec) -> dict[str, Any]:
     return {
         "id": row["id"],
-        "prompt": trl_prompt(spec, row["question"], len(image_paths)),
+        "prompt": spec.conversation(row["question"], len(image_paths)),
         "images": image_paths,
         "answer": row["answer"],
         "domain": row["domain"],
@@ -91,7 +91,7 @@ def verl_record(
 ) -> dict[str, Any]:
     return {
         "data_source": data_source,
-        "prompt": verl_prompt(spec, row["question"], len(image_paths)),
+        "prompt": spec.verl_messages(row["question"], len(image_paths)),
         "images": [{"bytes": data, "path": path} for data, path in zip(image_bytes, image_paths)],
         "ability": row["domain"],
         "reward_model": {"style": "rule", "ground_truth": row["answer"]},

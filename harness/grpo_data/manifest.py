@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.grpo_data.atomic import sha256_file, write_text_atomic
+from harness.fs import sha256_file, write_text_atomic
 
 MANIFEST_FILE = "manifest.json"
 REJECTED_FILE = "rejected.jsonl"

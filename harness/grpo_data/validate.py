@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.data.prompt import image_slots
 from harness.grpo_data.formats import TRL
-from harness.grpo_data.prompt import image_slots
 
 # Reasons, stable strings that tests and users can filter on.
 CORRUPT_IMAGE = "corrupt_image"
@@ -60,6 +60,7 @@ def check_record(fmt: str, record: dict[str, Any], export_dir: Path) -> Rejectio
     if slots != len(paths):
         return Rejection(
             IMAGE_COUNT_MISMATCH,
-            f"prompt has {slots} image placeholder(s) (blocks plus literal '<image>' in text) for {len(paths)} image(s)",
+            f"prompt has {slots} image placeholder(s) (blocks plus literal '<image>' in text) for {len(paths)} "
+            "image(s)",
         )
     return None

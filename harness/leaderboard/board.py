@@ -70,7 +70,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return f"{self.run.model} ({self.run.run_id[:8]})"
+        return f"{self.run.model} [{self.run.role}] ({self.run.run_id[:8]})"
 
 
 @dataclass
@@ -88,7 +88,8 @@ class Leaderboard:
         out = []
         for e in self.entries:
             row: dict[str, Any] = {
-                "rank": e.rank, "model": e.run.model, "run_id": e.run.run_id, "run_name": e.run.run_name,
+                "rank": e.rank, "model": e.run.model, "role": e.run.role, "run_id": e.run.run_id,
+                "run_name": e.run.run_name,
                 "experiment": e.run.experiment, "n": e.overall.n, "acc": e.overall.acc,
                 "acc_ci_low": e.overall.ci_low, "acc_ci_high": e.overall.ci_high, "ci_source": e.ci_source,
             }
@@ -109,6 +110,8 @@ class Leaderboard:
             row["data_fingerprint"] = e.run.fingerprint
             row["data_split"] = e.run.split
             row["tiers"] = e.run.tiers
+            row["reward_policy"] = e.run.policy
+            row["prompt"] = e.run.prompt
             row["limit"] = e.run.limit
             row["git_commit"] = e.run.tags.get("mmrl.git_commit", "")
             out.append(row)
@@ -187,6 +190,8 @@ def comparability_warnings(runs: Sequence[EvalRun]) -> list[str]:
                "pass --fingerprint to rank one dataset"),
               ("split", "evaluated different splits", "rank runs of one split"),
               ("tiers", "were scored with different matching tiers", "accuracy depends on the tier set"),
+              ("policy", "were scored under different reward policies", "accuracy depends on the policy"),
+              ("prompt", "were asked with different prompts", "accuracy depends on the prompt"),
               ("limit", "used different example limits", "they scored different subsets"))
     for attribute, what, hint in checks:
         groups: dict[str, list[str]] = defaultdict(list)

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,6 +191,3 @@ def load_samples(source: str | Path, *, tracking_uri: str | None = None) -> tupl
     files = download_run_samples(text, tracking_uri=tracking_uri)
     return read_samples(files), f"mlflow run {text}"
 
-
-def domains_of(records: Sequence[SampleRecord]) -> list[str]:
-    return sorted({r.domain for r in records})

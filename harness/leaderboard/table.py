@@ -42,8 +42,11 @@ def leaderboard_table(board: Leaderboard) -> Table:
         gap = entry.vs_next
         gap_text = "—" if gap is None else f"{100 * gap.diff:+.1f}{'*' if gap.significant else ''}"
         table.add_row(
-            str(entry.rank), f"{short_model(entry.run.model)}\n[dim]{entry.run.run_id[:8]}[/dim]", str(entry.overall.n),
-            _pct(entry.overall.acc), _ci(entry.overall.ci_low, entry.overall.ci_high),
+            str(entry.rank),
+            f"{short_model(entry.run.model)}\n[dim]{entry.run.role} {entry.run.run_id[:8]}[/dim]",
+            str(entry.overall.n),
+            _pct(entry.overall.acc),
+            _ci(entry.overall.ci_low, entry.overall.ci_high),
             *(_pct(entry.domains[d].acc) if d in entry.domains else "—" for d in board.domains),
             _tier_hits({t: entry.tier_rates.get(t, 0.0) for t in board.tiers}),
             _pct(entry.answer_found),

@@ -1,6 +1,12 @@
 """Models the harness can build offline: a tiny SmolVLM-architecture VLM for tests, demos and CI."""
 
 from harness.models.chat_template import SMOLVLM_CHAT_TEMPLATE, user_content
+from harness.models.resolve import (
+    TINY_GEN_KWARGS,
+    TINY_MODEL,
+    ResolvedModel,
+    resolve_model_reference,
+)
 from harness.models.tiny_vlm import (
     DEMO_WARMUP_STEPS,
     TinyVLMSpec,
@@ -15,6 +21,9 @@ from harness.models.warmup import WarmupReport, boxed_target, prompt_messages, s
 __all__ = [
     "DEMO_WARMUP_STEPS",
     "SMOLVLM_CHAT_TEMPLATE",
+    "TINY_MODEL",
+    "ResolvedModel",
+    "TINY_GEN_KWARGS",
     "TinyVLMSpec",
     "WarmupReport",
     "boxed_target",
@@ -23,6 +32,7 @@ __all__ = [
     "build_tiny_vlm",
     "prompt_messages",
     "read_build_info",
+    "resolve_model_reference",
     "supervised_warmup",
     "train_tokenizer",
     "user_content",

@@ -30,12 +30,18 @@ from transformers import (
     Idefics3Processor,
 )
 
-from harness.data import fingerprint, load_dataset, split_dataset
+from harness.data import (
+    DEFAULT_EVAL_FRACTION,
+    DEFAULT_SPLIT_SEED,
+    PromptSpec,
+    fingerprint,
+    load_dataset,
+    split_dataset,
+)
 from harness.models.chat_template import SMOLVLM_CHAT_TEMPLATE
 from harness.models.tokenizer import END_OF_UTTERANCE, IMAGE_TOKEN, train_tokenizer
 from harness.models.warmup import WarmupReport, boxed_target, supervised_warmup
 from harness.paths import cache_dir
-from tasks.open_mm_rl.utils import DEFAULT_EVAL_FRACTION, DEFAULT_SPLIT_SEED, INSTRUCTION
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +50,7 @@ BUILD_FILE = "mmrl_build.json"
 # which ~25 of its 32 warm-up prompts get a correct boxed answer (held-out accuracy stays near zero).
 DEMO_WARMUP_STEPS = 200
 # Bump when the build recipe changes so cached models are rebuilt.
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: the warm-up asks the run's prompt (harness.data.prompt)
 
 
 @dataclass(frozen=True)
@@ -146,14 +152,14 @@ def _training_split(source: str, eval_fraction: float, split_seed: int) -> Any:
     return split_dataset(load_dataset(source), eval_fraction=eval_fraction, seed=split_seed).train
 
 
-def _build_key(spec: TinyVLMSpec, seed: int, warmup_steps: int, data_fingerprint: str) -> str:
+def _build_key(spec: TinyVLMSpec, seed: int, warmup_steps: int, data_fingerprint: str, prompt: PromptSpec) -> str:
     payload = {
         "version": BUILD_VERSION,
         "spec": dataclasses.asdict(spec),
         "seed": seed,
         "warmup_steps": warmup_steps,
         "data": data_fingerprint,
-        "instruction": INSTRUCTION,
+        "prompt": prompt.to_dict(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -174,6 +180,7 @@ def build_tiny_vlm(
     source: str = "sample",
     eval_fraction: float = DEFAULT_EVAL_FRACTION,
     split_seed: int = DEFAULT_SPLIT_SEED,
+    prompt: PromptSpec | None = None,
     force: bool = False,
 ) -> Path:
     """Build (or reuse) the tiny model and return its directory, loadable with `from_pretrained`.
@@ -184,11 +191,12 @@ def build_tiny_vlm(
     directory already holding the same build is returned as is unless `force`.
     """
     spec = spec or TinyVLMSpec()
+    prompt = prompt or PromptSpec()
     train = _training_split(source, eval_fraction, split_seed)
     if len(train) == 0:
         raise ValueError(f"the train split of {source!r} is empty; cannot train a tokenizer")
     data_fp = fingerprint(train)
-    key = _build_key(spec, seed, warmup_steps, data_fp)
+    key = _build_key(spec, seed, warmup_steps, data_fp, prompt)
     target = Path(out_dir) if out_dir is not None else cache_dir() / "models" / f"tiny-vlm-{key}"
     existing = _read_build(target)
     if existing is not None and existing.get("key") == key and not force:
@@ -205,7 +213,9 @@ def build_tiny_vlm(
         for row in rows
         for text in (row["question"], row["answer"], boxed_target(row["answer"]))
     ]
-    texts.append(INSTRUCTION)
+    texts.append(prompt.template)
+    if prompt.system_prompt:
+        texts.append(prompt.system_prompt)
     processor = build_processor(texts, spec)
     model = build_model(processor, spec, seed)
     report = (
@@ -218,6 +228,7 @@ def build_tiny_vlm(
             learning_rate=spec.warmup_learning_rate,
             batch_size=spec.warmup_batch_size,
             max_examples=spec.warmup_examples,
+            prompt=prompt,
         )
         if warmup_steps > 0
         else WarmupReport(steps=0, examples=0, seconds=0.0)
@@ -233,6 +244,7 @@ def build_tiny_vlm(
         "split_seed": split_seed,
         "train_rows": len(rows),
         "train_fingerprint": data_fp,
+        "prompt": prompt.to_dict(),
         "warmup": report.summary(),
         "note": "tiny demo model with SmolVLM's architecture; not SmolVLM's quality",
     }

@@ -18,9 +18,7 @@ from typing import Any
 
 import torch
 
-from harness.data.images import open_image
-from harness.models.chat_template import user_content
-from tasks.open_mm_rl.utils import build_prompt_text
+from harness.data import PromptSpec, open_image
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +36,9 @@ def boxed_target(gold: str) -> str:
     return f"\\boxed{{{core}}}"
 
 
-def prompt_messages(question: str, n_images: int) -> list[dict[str, Any]]:
-    """The chat an evaluation sends for this question (same text and image placement as the lm-eval task)."""
-    return [{"role": "user", "content": user_content(build_prompt_text(question, n_images))}]
+def prompt_messages(question: str, n_images: int, prompt: PromptSpec | None = None) -> list[dict[str, Any]]:
+    """The chat training and evaluation send for this question (`harness.data.prompt`: one prompt)."""
+    return (prompt or PromptSpec()).conversation(question, n_images)
 
 
 @dataclass
@@ -78,17 +76,17 @@ class _Example:
     pixel_attention_mask: torch.Tensor  # (n_images, H, W)
 
 
-def encode_examples(processor: Any, rows: Sequence[dict[str, Any]]) -> list[_Example]:
+def encode_examples(processor: Any, rows: Sequence[dict[str, Any]], prompt: PromptSpec | None = None) -> list[_Example]:
     """Tokenise prompt + boxed answer once per row; the loss covers only the answer and end-of-utterance."""
     eos = processor.tokenizer.eos_token
     examples = []
     for row in rows:
         images = [open_image(image).convert("RGB") for image in row["images"]]
-        prompt = processor.apply_chat_template(
-            prompt_messages(row["question"], len(images)), add_generation_prompt=True
+        text = processor.apply_chat_template(
+            prompt_messages(row["question"], len(images), prompt), add_generation_prompt=True
         )
-        full = f"{prompt} {boxed_target(row['answer'])}{eos}"
-        prompt_ids = processor(text=[prompt], images=[images], return_tensors="pt")["input_ids"][0]
+        full = f"{text} {boxed_target(row['answer'])}{eos}"
+        prompt_ids = processor(text=[text], images=[images], return_tensors="pt")["input_ids"][0]
         encoded = processor(text=[full], images=[images], return_tensors="pt")
         input_ids = encoded["input_ids"][0]
         if not torch.equal(input_ids[: len(prompt_ids)], prompt_ids):
@@ -141,6 +139,7 @@ def supervised_warmup(
     learning_rate: float = 3e-3,
     batch_size: int = 4,
     max_examples: int | None = 32,
+    prompt: PromptSpec | None = None,
 ) -> WarmupReport:
     """Train `model` in place for `steps` AdamW steps on random batches of `rows` (train split only).
 
@@ -155,7 +154,7 @@ def supervised_warmup(
     rows = list(rows)
     if max_examples is not None and len(rows) > max_examples:
         rows = rng.sample(rows, max_examples)
-    examples = encode_examples(processor, rows)
+    examples = encode_examples(processor, rows, prompt)
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / (steps + 1))

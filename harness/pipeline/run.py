@@ -11,7 +11,6 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,12 @@ import mlflow
 
 from harness.fs import ensure_writable_dir, exclusive_folder, write_text_atomic
 from harness.pipeline.preflight import PipelineError, check_stage_inputs
+from harness.stage_state import StageState, StateFileError
 from harness.tracking import log_metrics_safe, log_params_safe, resolve_tracking_uri
+from harness.tracking.eval_log import ROLE_BASELINE, ROLE_TRAINED
 from harness.tracking.orphans import RESUMES_TAG, close_orphaned_children, link_resumed
-from harness.tracking.provenance import log_provenance
+from harness.tracking.provenance import log_prompt, log_provenance, provenance_tags
+from harness.tracking.store import use_experiment
 from harness.training.config import ExperimentConfig, check_model_reference
 
 log = logging.getLogger(__name__)
@@ -30,31 +32,16 @@ STAGES = ("data", "eda", "baseline_eval", "train", "final_eval", "report")
 STATE_FILE = "pipeline_state.json"
 
 
-@dataclass
-class PipelineState:
-    path: Path
-    config_hash: str
-    parent_run_id: str | None = None
-    completed: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path, config_hash: str) -> PipelineState:
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise PipelineError(f"{path} is not valid JSON ({exc}); delete it or pass --fresh") from exc
-            if data.get("config_hash") != config_hash:
-                log.warning("config changed since the last run (%s -> %s): starting over", data.get("config_hash"), config_hash)
-                _set_aside_checkpoints(path.parent, str(data.get("config_hash")))
-                return cls(path=path, config_hash=config_hash)
-            return cls(path=path, config_hash=config_hash, parent_run_id=data.get("parent_run_id"),
-                       completed=data.get("completed", {}))
-        return cls(path=path, config_hash=config_hash)
-
-    def save(self) -> None:
-        write_text_atomic(self.path, json.dumps({"config_hash": self.config_hash, "parent_run_id": self.parent_run_id,
-                                                 "completed": self.completed}, indent=1, default=str))
+def load_pipeline_state(cfg: ExperimentConfig, *, fresh: bool = False) -> StageState:
+    """The progress of `cfg`'s pipeline in its output folder (a fresh one when `fresh` or the config changed)."""
+    out = Path(cfg.output_dir)
+    if fresh:
+        return StageState(out / STATE_FILE, cfg.config_hash())
+    try:
+        return StageState.load(out / STATE_FILE, cfg.config_hash(),
+                               on_config_change=lambda old: _set_aside_checkpoints(out, old))
+    except StateFileError as exc:
+        raise PipelineError(str(exc)) from exc
 
 
 def _set_aside_checkpoints(out: Path, old_hash: str) -> None:
@@ -72,9 +59,7 @@ class Pipeline:
         self.cfg = cfg
         self.out = Path(cfg.output_dir)
         self.say = console_print
-        state_path = self.out / STATE_FILE
-        self.state = PipelineState(state_path, cfg.config_hash()) if fresh else PipelineState.load(
-            state_path, cfg.config_hash())
+        self.state = load_pipeline_state(cfg, fresh=fresh)
         self._model_path: str | None = None
 
     # -- stages -----------------------------------------------------------------------------------
@@ -94,17 +79,18 @@ class Pipeline:
         return {"data_dir": str(data_dir), "fingerprint": manifest.get("fingerprint")}
 
     def stage_eda(self) -> dict[str, Any]:
-        from harness.commands.eda import (
-            resolve_token_counter,  # same tokenizer + prompt as `mmrl eda`
+        from harness.eda import (  # same tokenizer + prompt as `mmrl eda`
+            resolve_token_counter,
+            run_eda,
         )
-        from harness.eda import run_eda
-        from reports.eda import log_eda_to_mlflow, write_eda_report
+        from harness.tracking.eda_log import log_eda
+        from reports.eda import write_eda_report
 
-        counter, why = resolve_token_counter(self.model_path())
+        counter, why = resolve_token_counter(self.model_path(), prompt=self.cfg.prompt_spec())
         eda_dir = self.out / "eda"
         result = run_eda(self.cfg.data.source, eda_dir, counter, tokenizer_note=why, image_policy=self._image_policy())
         report = write_eda_report(result)
-        log_eda_to_mlflow(result, report)
+        log_eda(result, [report.html, report.markdown])
         return {"eda_dir": str(eda_dir), "report": str(report.html), "findings": len(result.findings)}
 
     def _image_policy(self):
@@ -119,45 +105,46 @@ class Pipeline:
             self._model_path = resolve_model(self.cfg)
         return self._model_path
 
-    def _evaluate(self, model: str, name: str) -> dict[str, Any]:
+    def _evaluate(self, model: str, role: str) -> dict[str, Any]:
         from harness.evaluation import run_eval
-        from harness.tracking.eval_log import eval_params, log_eval_artifacts, log_eval_metrics
+        from harness.tracking.eval_log import log_evaluation
+        from harness.training.evaluation import eval_request
+
+        result = run_eval(eval_request(self.cfg, model, self.out / "eval" / role))
+        leaked = set(self._train_ids()) & set(result.evaluated_ids)
+        if leaked:
+            raise RuntimeError(f"evaluation saw {len(leaked)} training ids, e.g. {sorted(leaked)[:3]}")
+        log_evaluation(result, role=role, config=self._run_config())
+        probe = self._probe(model)
+        log_metrics_safe(probe.metrics("train_prompts/"))
+        summary = result.to_dict()
+        summary["train_prompts_probe"] = probe.metrics()
+        path = write_text_atomic(self.out / "eval" / f"{role}_summary.json", json.dumps(summary, indent=1, default=str))
+        return {"summary": str(path), "acc": result.overall.acc, "train_prompt_mean_reward": probe.mean_reward,
+                "model": model}
+
+    def _probe(self, model: str):
+        """Mean GRPO reward on training prompts: what training optimises, next to the held-out accuracy."""
         from harness.training.grpo import build_reward_funcs, training_dataset
         from harness.training.probe import probe_mean_reward
 
         e = self.cfg.eval
-        result = run_eval(
-            model, self.cfg.data.source, tiers=self.cfg.rewards.tiers, policy=self.cfg.rewards.policy,
-            limit=e.limit, batch_size=e.batch_size,
-            backend=e.backend, output_dir=self.out / "eval" / name, gen_kwargs=e.gen_kwargs,
-            eval_fraction=self.cfg.data.eval_fraction, seed=self.cfg.data.split_seed, revision=self.cfg.data.revision,
-            max_images=e.max_images, task="open_mm_rl_all", image_root=self.cfg.data.image_root,
-            allow_absolute_image_paths=self.cfg.data.allow_absolute_image_paths,
-        )
-        train_ids = set(self._train_ids())
-        leaked = train_ids & set(result.evaluated_ids)
-        if leaked:
-            raise RuntimeError(f"evaluation saw {len(leaked)} training ids, e.g. {sorted(leaked)[:3]}")
-        log_params_safe({f"{name}.{k}": v for k, v in eval_params(result).items()})
-        log_eval_metrics(result)
-        log_eval_artifacts(result)
         data_dir = Path(self.state.completed["data"]["data_dir"])
         weights = [self.cfg.rewards.accuracy_weight, self.cfg.rewards.format_weight]
-        probe = probe_mean_reward(
+        return probe_mean_reward(
             model, training_dataset(self.cfg, data_dir, self.model_path()), build_reward_funcs(self.cfg), weights,
             limit=e.probe_prompts, samples_per_prompt=e.probe_samples,
             temperature=float(self.cfg.grpo.get("temperature", 1.0)), seed=self.cfg.seed,
             max_new_tokens=int(self.cfg.grpo.get("max_completion_length", 64)),
         )
-        log_metrics_safe(probe.metrics("train_prompts/"))
-        summary = result.to_dict()
-        summary["train_prompts_probe"] = probe.metrics()
-        path = write_text_atomic(self.out / "eval" / f"{name}_summary.json", json.dumps(summary, indent=1, default=str))
-        return {"summary": str(path), "acc": result.overall.acc if hasattr(result.overall, "acc") else None,
-                "train_prompt_mean_reward": probe.mean_reward, "model": model}
+
+    def _run_config(self):
+        from harness.tracking.eval_log import RunConfig
+
+        return RunConfig(self.cfg.to_yaml(), self.cfg.config_hash(), {"name": self.cfg.name})
 
     def stage_baseline_eval(self) -> dict[str, Any]:
-        return self._evaluate(self.model_path(), "baseline")
+        return self._evaluate(self.model_path(), ROLE_BASELINE)
 
     def stage_train(self) -> dict[str, Any]:
         from harness.pipeline.train_stage import run_training
@@ -168,7 +155,7 @@ class Pipeline:
                 "log_history": result.log_history}
 
     def stage_final_eval(self) -> dict[str, Any]:
-        return self._evaluate(self.state.completed["train"]["model_dir"], "trained")
+        return self._evaluate(self.state.completed["train"]["model_dir"], ROLE_TRAINED)
 
     def stage_report(self) -> dict[str, Any]:
         from reports.comparison import render_comparison
@@ -199,13 +186,17 @@ class Pipeline:
             check_model_reference(self.cfg.model.name_or_path)
         ensure_writable_dir(self.out, what="pipeline output_dir")
 
-    def run(self, stages: Sequence[str] = STAGES, tracking_uri: str | None = None, fallback: str | None = None) -> PipelineState:
-        uri = resolve_tracking_uri(tracking_uri or self.cfg.tracking.uri, fallback=fallback or self.cfg.tracking.fallback,
-                                   experiment=self.cfg.tracking.experiment)
+    def run(
+        self, stages: Sequence[str] = STAGES, tracking_uri: str | None = None, fallback: str | None = None
+    ) -> StageState:
+        uri = resolve_tracking_uri(
+            tracking_uri or self.cfg.tracking.uri,
+            fallback=fallback or self.cfg.tracking.fallback,
+            experiment=self.cfg.tracking.experiment,
+        )
         self.preflight(stages)
         with exclusive_folder(self.out, name="pipeline", wait=False, what="pipeline output_dir"):
-            mlflow.set_tracking_uri(uri)
-            mlflow.set_experiment(self.cfg.tracking.experiment)
+            use_experiment(self.cfg.tracking.experiment, uri)
             self._run_stages(stages)
         return self.state
 
@@ -218,7 +209,10 @@ class Pipeline:
                 orphans = close_orphaned_children(parent.info.run_id)
             else:
                 self.state.parent_run_id = parent.info.run_id
-                log_provenance(self.cfg.to_yaml(), self.cfg.config_hash(), {"seed": self.cfg.seed, "name": self.cfg.name})
+                log_provenance(
+                    self.cfg.to_yaml(), self.cfg.config_hash(), {"seed": self.cfg.seed, "name": self.cfg.name}
+                )
+                log_prompt(self.cfg.prompt_spec().to_dict())
                 self.state.save()
             for stage in STAGES:
                 if stage not in stages:
@@ -230,15 +224,15 @@ class Pipeline:
                 tags = {"mmrl.kind": stage, "mmrl.stage": stage}
                 if stage in orphans:
                     tags[RESUMES_TAG] = ",".join(orphans[stage])
+                tags.update(provenance_tags(self.cfg.config_hash(), {"seed": self.cfg.seed, "name": self.cfg.name}))
                 with mlflow.start_run(run_name=stage, nested=True, tags=tags) as run:
                     link_resumed(run.info.run_id, orphans.get(stage, []))
                     outputs = getattr(self, f"stage_{stage}")()
-                self.state.completed[stage] = outputs
-                self.state.save()
+                self.state.finish(stage, outputs)
 
 
 def run_pipeline(cfg: ExperimentConfig, *, stages: Sequence[str] = STAGES, tracking_uri: str | None = None,
-                 fallback: str | None = None, say: Callable[[str], None] = print, fresh: bool = False) -> PipelineState:
+                 fallback: str | None = None, say: Callable[[str], None] = print, fresh: bool = False) -> StageState:
     """Run `stages` (skipping finished ones unless `fresh`); checks the store, the stage inputs, the model and
     the output folder first, and holds the output folder's lock while it runs."""
     return Pipeline(cfg, console_print=say, fresh=fresh).run(stages, tracking_uri=tracking_uri, fallback=fallback)

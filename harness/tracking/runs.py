@@ -11,7 +11,7 @@ from typing import Any
 
 import mlflow
 
-from harness.tracking.store import DEFAULT_EXPERIMENT, resolve_tracking_uri
+from harness.tracking.store import DEFAULT_EXPERIMENT, resolve_tracking_uri, use_experiment
 
 log = logging.getLogger(__name__)
 _ILLEGAL = re.compile(r"[^A-Za-z0-9_\-. /:]")
@@ -38,8 +38,8 @@ def mlflow_run(
 ) -> Iterator[mlflow.ActiveRun]:
     """Start (or nest) a run in the resolved store; the store is checked before the body runs."""
     if not nested or mlflow.active_run() is None:
-        mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri, fallback=fallback, experiment=experiment))
-        mlflow.set_experiment(experiment or DEFAULT_EXPERIMENT)
+        name = experiment or DEFAULT_EXPERIMENT
+        use_experiment(name, resolve_tracking_uri(tracking_uri, fallback=fallback, experiment=name))
     with mlflow.start_run(run_name=run_name, nested=nested, tags=dict(tags or {})) as run:
         if params:
             log_params_safe(params)

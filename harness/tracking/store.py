@@ -46,6 +46,38 @@ def sqlite_path(uri: str) -> Path | None:
     return Path(urllib.parse.unquote(uri[len("sqlite:///"):].split("?", 1)[0]))
 
 
+def artifact_root(uri: str) -> Path | None:
+    """Where a local SQLite store keeps its run files: `mlruns/` beside the database (MLflow's own default is
+    `./mlruns` in whatever folder the process started in, which scattered artifacts into checkouts)."""
+    path = sqlite_path(uri)
+    return None if path is None else path.resolve().parent / "mlruns"
+
+
+def create_experiment(client, name: str) -> str:
+    """Create experiment `name` (its artifacts under `artifact_root` for a SQLite store); returns its id."""
+    root = artifact_root(client.tracking_uri)
+    if root is None:
+        return client.create_experiment(name)
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80] or "experiment"
+    return client.create_experiment(name, artifact_location=(root / slug).as_uri())
+
+
+def use_experiment(name: str, tracking_uri: str | None = None) -> str:
+    """Make `name` the active experiment of `tracking_uri` (default: the current one), creating it with its
+    artifacts beside a SQLite store; returns its id. Use this instead of `mlflow.set_experiment`."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient()
+    with store_lock(client.tracking_uri):
+        found = client.get_experiment_by_name(name)
+        experiment_id = found.experiment_id if found is not None else create_experiment(client, name)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
 def _fix(uri: str, *, can_fall_back: bool) -> str:
     hint = "point --tracking-uri / MLFLOW_TRACKING_URI at a writable store"
     if can_fall_back and uri != default_tracking_uri():
@@ -143,7 +175,7 @@ def probe_store(uri: str, *, experiment: str = DEFAULT_EXPERIMENT, write: bool =
             client = MlflowClient(tracking_uri=uri)
             found = client.get_experiment_by_name(experiment)
             if write:
-                experiment_id = found.experiment_id if found is not None else client.create_experiment(experiment)
+                experiment_id = found.experiment_id if found is not None else create_experiment(client, experiment)
                 client.set_experiment_tag(experiment_id, PROBE_TAG, str(time.time()))
                 client.delete_experiment_tag(experiment_id, PROBE_TAG)
                 found = client.get_experiment(experiment_id)

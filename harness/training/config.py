@@ -17,7 +17,10 @@ from typing import Any
 
 import yaml
 
+from harness.data import PromptSpec, prompt_spec
+from harness.defaults import DEFAULT_EVAL_FRACTION, DEFAULT_SPLIT_SEED, SAMPLE_SOURCE
 from harness.training.config_checks import TINY_MODEL, check_model_reference, check_value
+from harness.yaml_text import load_yaml
 
 __all__ = ["TINY_MODEL", "ConfigError", "ExperimentConfig", "check_model_reference", "config_from_dict",
            "load_config", "parse_override"]
@@ -25,11 +28,10 @@ __all__ = ["TINY_MODEL", "ConfigError", "ExperimentConfig", "check_model_referen
 
 @dataclass
 class DataConfig:
-    source: str = "sample"
+    source: str = SAMPLE_SOURCE
     revision: str | None = None
-    eval_fraction: float = 0.25
-    split_seed: int = 0
-    system_prompt: str | None = None
+    eval_fraction: float = DEFAULT_EVAL_FRACTION
+    split_seed: int = DEFAULT_SPLIT_SEED
     train_limit: int | None = None
     # "all": every train-split prompt; "warmup": only those the tiny model was warmed up on (demo)
     train_subset: str = "all"
@@ -105,7 +107,13 @@ class ExperimentConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # the one prompt of training, evaluation and the tiny model's warm-up: a name from harness.data.PROMPTS
+    # ("boxed", "think-boxed", "answer-tags") or a mapping {name, template, system_prompt}; None: "boxed"
+    prompt: str | dict[str, Any] | None = None
     source_path: str | None = None
+
+    def prompt_spec(self) -> PromptSpec:
+        return prompt_spec(self.prompt)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -179,11 +187,19 @@ def config_from_dict(raw: dict[str, Any], *, source_path: str | None = None) -> 
         raw["rewards"] = raw.pop("reward")
     problems: list[str] = []
     kwargs: dict[str, Any] = {}
+    if isinstance(raw.get("data"), dict) and "system_prompt" in raw["data"]:
+        raise ConfigError(
+            "data.system_prompt moved to prompt.system_prompt (prompt: {name: boxed, system_prompt: ...})"
+        )
     for name, cls in _SECTIONS.items():
         if name in raw:
             kwargs[name] = _build(cls, raw.pop(name) or {}, name, problems)
     if "rewards" in kwargs:
         _check_reward_policy(kwargs["rewards"])
+    try:
+        prompt_spec(raw.get("prompt"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     grpo = raw.pop("grpo", {}) or {}
     if not isinstance(grpo, dict):
         raise ConfigError(f"grpo: expected a mapping of GRPOConfig fields, got {type(grpo).__name__} ({grpo!r})")
@@ -193,7 +209,9 @@ def config_from_dict(raw: dict[str, Any], *, source_path: str | None = None) -> 
     top = {f.name for f in dataclasses.fields(ExperimentConfig)} - set(_SECTIONS) - {"grpo", "source_path"}
     unknown = set(raw) - top
     if unknown:
-        raise ConfigError(f"unknown top-level field(s) {sorted(unknown)}; valid: {sorted(top | set(_SECTIONS) | {'grpo'})}")
+        raise ConfigError(
+            f"unknown top-level field(s) {sorted(unknown)}; valid: {sorted(top | set(_SECTIONS) | {'grpo'})}"
+        )
     hints = typing.get_type_hints(ExperimentConfig)
     problems.extend(p for p in (check_value(k, v, hints[k]) for k, v in raw.items()) if p)
     if problems:
@@ -248,7 +266,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ex
     """Read an experiment YAML; `overrides` use dotted keys (`grpo.max_steps: 2`) for CLI tweaks and tests."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     except UnicodeDecodeError as exc:
@@ -303,4 +321,4 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ConfigError(f"override {text!r} must look like section.field=value")
     key, value = text.split("=", 1)
-    return key.strip(), yaml.safe_load(value)
+    return key.strip(), load_yaml(value)

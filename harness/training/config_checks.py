@@ -21,7 +21,7 @@ Rule = Callable[[Any], str | None]
 
 _HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
 HUB_ID = re.compile(rf"^(?:{_HUB_PART}/)?{_HUB_PART}$")
-TINY_MODEL = "tiny"
+from harness.defaults import TINY_MODEL  # noqa: E402 - re-exported for config users
 
 
 def describe_type(annotation: Any) -> str:
@@ -36,7 +36,9 @@ def describe_type(annotation: Any) -> str:
         return f"a list of {describe_type(inner).removeprefix('a ').removeprefix('an ')}s"
     if origin is dict or annotation is dict:
         return "a mapping"
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(annotation, str(annotation))
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+        annotation, str(annotation)
+    )
 
 
 def fits(value: Any, annotation: Any) -> bool:
@@ -181,8 +183,10 @@ def check_model_reference(name: str, *, where: str = "model.name_or_path") -> No
     path = Path(name).expanduser()
     if looks_like_path(name):
         if not path.exists():
-            raise ConfigError(f"{where} = {name!r}: that folder does not exist (give an existing local model folder or a "
-                              "hub id like owner/name)")
+            raise ConfigError(
+                f"{where} = {name!r}: that folder does not exist (give an existing local model folder or a "
+                "hub id like owner/name)"
+            )
         if not path.is_dir():
             raise ConfigError(f"{where} = {name!r} is a file; a local model is a folder with config.json")
         return

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from harness.training.config import TINY_MODEL, ExperimentConfig
+from harness.training.config import ExperimentConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,10 @@ class TrainResult:
 
 def resolve_model(cfg: ExperimentConfig) -> str:
     """Hub id or path of the starting model; "tiny" builds (or reuses) the offline demo model."""
-    if cfg.model.name_or_path == TINY_MODEL:
-        from harness.models import build_tiny_vlm
+    from harness.models import resolve_model_reference
 
-        return str(build_tiny_vlm(seed=cfg.model.tiny_seed, warmup_steps=cfg.model.tiny_warmup_steps))
-    return cfg.model.name_or_path
+    return resolve_model_reference(cfg.model.name_or_path, seed=cfg.model.tiny_seed,
+                                   warmup_steps=cfg.model.tiny_warmup_steps, prompt=cfg.prompt_spec()).path
 
 
 def grpo_args(cfg: ExperimentConfig, checkpoint_dir: Path):

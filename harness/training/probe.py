@@ -73,8 +73,14 @@ def probe_mean_reward(
     total = [0.0] * len(rows)
     per_function: dict[str, float] = {}
     for fn, weight in zip(reward_funcs, weights):
-        scores = fn(prompts=columns.get("prompt"), completions=completions, **{k: v for k, v in columns.items() if k != "prompt"})
+        scores = fn(
+            prompts=columns.get("prompt"),
+            completions=completions,
+            **{k: v for k, v in columns.items() if k != "prompt"},
+        )
         scores = [0.0 if s is None else float(s) for s in scores]
         per_function[getattr(fn, "__name__", "reward")] = sum(scores) / max(1, len(scores))
         total = [t + weight * s for t, s in zip(total, scores)]
-    return RewardProbe(model=model_path, n=len(rows), mean_reward=sum(total) / max(1, len(total)), per_function=per_function)
+    return RewardProbe(
+        model=model_path, n=len(rows), mean_reward=sum(total) / max(1, len(total)), per_function=per_function
+    )

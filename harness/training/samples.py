@@ -7,18 +7,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-
-def completion_text(completion: Any) -> str:
-    """TRL passes plain strings or conversational `[{"role": "assistant", "content": ...}]` lists."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, list) and completion:
-        last = completion[-1]
-        content = last.get("content") if isinstance(last, dict) else last
-        if isinstance(content, list):
-            return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        return str(content)
-    return str(completion)
+from rewards.reward_funcs import completion_text
 
 
 class CompletionRecorder:

@@ -61,6 +61,28 @@ def registry_generation() -> int:
     return _generation
 
 
+def parse_tiers(value) -> tuple[str, ...] | None:
+    """`"exact,numeric"` or a list -> validated tuple; empty / `"all"` / None -> None (the policy decides).
+
+    Raises ValueError naming unknown tiers, TypeError for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",")]
+    elif isinstance(value, (list, tuple)):
+        items = [str(part).strip() for part in value]
+    else:
+        raise TypeError(f"tiers must be a comma-separated string or a list, got {type(value).__name__}: {value!r}")
+    items = [item for item in items if item]
+    if not items or items == ["all"]:
+        return None
+    unknown = [item for item in items if item not in _registry]
+    if unknown:
+        raise ValueError(f"unknown matching tier(s) {unknown}; valid tiers: {', '.join(_registry)}")
+    return tuple(dict.fromkeys(items))
+
+
 for _tier in (
     ExactTier(),
     NumericTier(),
@@ -71,15 +93,21 @@ for _tier in (
 ):
     register_tier(_tier)
 
+#: the tiers an evaluation reports a hit rate for: every tier registered at import (the default cascade plus
+#: extras such as `smiles`), fixed so every per-tier metric averages over the same documents
+TIER_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*DEFAULT_TIERS, *_registry]))
+
 __all__ = [
     "DEFAULT_TIERS",
     "TIERS",
+    "TIER_NAMES",
     "Equal",
     "Match",
     "NotEqual",
     "Tier",
     "Undecided",
     "get_tier",
+    "parse_tiers",
     "register_tier",
     "registry_generation",
 ]

@@ -1,9 +1,10 @@
-"""Data loading, prompting and scoring for the `open_mm_rl` lm-eval tasks.
+"""lm-eval adapter for the `open_mm_rl` tasks: row selection, prompt and scoring come from the harness.
 
-lm-eval loads this file by path (`!function utils.x` in the YAML files), so it must stay self-contained: no
-relative imports, and no dataclasses (lm-eval registers the module in `sys.modules` only after executing it,
-which breaks dataclasses with string annotations). The harness imports it as `tasks.open_mm_rl.utils` to reuse
-the exact prompt and split the tasks use.
+lm-eval loads this file by path (`!function utils.x` in the YAML files), so it stays self-contained: no
+relative imports, and no dataclasses defined here (lm-eval registers the module in `sys.modules` only after
+executing it, which breaks dataclasses with string annotations). It imports only `rewards` and the public
+data API (`harness.data`); nothing in the harness imports it, so the split defaults, the hub id and the prompt
+live in `harness.data` and this file reads them.
 
 Choosing the data without editing YAML: lm-eval passes its `--metadata` JSON (and, from the stock CLI, the
 `--model_args` too) as keyword arguments to `load_open_mm_rl`; environment variables are the fallback.
@@ -14,6 +15,7 @@ Choosing the data without editing YAML: lm-eval passes its `--metadata` JSON (an
 | `revision`      | `MMRL_DATA_REVISION` | latest                          |
 | `tiers`         | `MMRL_TIERS`         | the verifier's domain cascade   |
 | `policy`        | `MMRL_REWARD_POLICY` | the reward's default policy (JSON mapping: by_class / by_domain / extras) |
+| `prompt`        | `MMRL_PROMPT`        | `boxed` (a name from `harness.data.PROMPTS`, or a JSON mapping) |
 | `eval_fraction` | `MMRL_EVAL_FRACTION` | 0.25                            |
 | `split_seed`    | `MMRL_SPLIT_SEED`    | 0                               |
 | `split`         | `MMRL_EVAL_SPLIT`    | `eval` (held out); `train`/`all`|
@@ -22,44 +24,45 @@ Choosing the data without editing YAML: lm-eval passes its `--metadata` JSON (an
 """
 
 import functools
+import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import datasets
 from PIL import Image as PILImage
 
-from harness.data import ImagePolicy, fingerprint, load_dataset, materialize_images, split_dataset
-from harness.data.images import open_image
-from harness.paths import cache_dir
-from rewards import DEFAULT_TIERS, TIERS, DomainPolicy, verify
+from harness.data import (
+    DEFAULT_EVAL_FRACTION,
+    DEFAULT_SPLIT_SEED,
+    EVAL_SPLITS,
+    HUB_DATASET,
+    IMAGE_ROOT_COLUMN,
+    EvalSelection,
+    PromptSpec,
+    open_image,
+    prompt_spec,
+    select_eval_rows,
+)
+from rewards import TIER_NAMES, DomainPolicy, policy_json, verify
+from rewards import parse_tiers as rewards_parse_tiers
 
 log = logging.getLogger("tasks.open_mm_rl")
 
-HUB_DATASET = "TuringEnterprises/Open-MM-RL"
-DEFAULT_EVAL_FRACTION = 0.25
-DEFAULT_SPLIT_SEED = 0
-SPLITS = ("eval", "train", "all")
-IMAGE_PLACEHOLDER = "<image>"
-INSTRUCTION = "Solve the problem. Put your final answer in \\boxed{}."
+SPLITS = EVAL_SPLITS
 
-# Columns stamped into every doc: `process_results` cannot see lm-eval's metadata, so the options it needs
-# travel with the doc; the image root lets the logged samples keep short, machine-independent paths.
+# Columns stamped into every doc: `process_results` and `doc_to_text` cannot see lm-eval's metadata, so the
+# options they need travel with the doc.
 TIERS_COLUMN = "mmrl_tiers"
 POLICY_COLUMN = "mmrl_policy"
-IMAGE_ROOT_COLUMN = "mmrl_image_root"
-
-# Tier metrics every doc reports (the YAML metric lists name the same ones): every tier registered when this
-# module loads (the default cascade plus extras such as `smiles`), fixed so every metric is averaged over the
-# same documents even when a run restricts the tiers.
-TIER_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*DEFAULT_TIERS, *TIERS]))
+PROMPT_COLUMN = "mmrl_prompt"
 # Verdict reasons that mean the verifier, not the model, failed: reported as `verify_error`.
 VERIFIER_FAILURES = frozenset({"gold_unparseable", "error"})
 
 
 class DataOptions(NamedTuple):
-    """Which rows the tasks evaluate and how answers are matched; one value per eval run."""
+    """Which rows the tasks evaluate, how they are asked and how answers are matched; one value per eval run."""
 
     source: str = HUB_DATASET
     revision: str | None = None
@@ -71,50 +74,27 @@ class DataOptions(NamedTuple):
     policy: str = ""
     image_root: str | None = None
     allow_absolute_image_paths: bool = False
+    #: the prompt as canonical JSON (`PromptSpec.to_json()`)
+    prompt: str = PromptSpec().to_json()
+
+    @property
+    def selection(self) -> EvalSelection:
+        return EvalSelection(self.source, self.revision, self.eval_fraction, self.split_seed, self.split,
+                             self.image_root, self.allow_absolute_image_paths)
 
 
 def parse_tiers(value: Any) -> tuple[str, ...] | None:
-    """`"exact,numeric"` or a list -> validated tuple; empty / `"all"` / None -> None (the reward's default cascade)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        items = [part.strip() for part in value.split(",")]
-    elif isinstance(value, Iterable):
-        items = [str(part).strip() for part in value]
-    else:
-        raise TypeError(
-            f"tiers must be a comma-separated string or a list, got {type(value).__name__}: {value!r}"
-        )
-    items = [item for item in items if item]
-    if not items or items == ["all"]:
-        return None
-    unknown = [item for item in items if item not in TIERS]
-    if unknown:
-        raise ValueError(f"unknown matching tier(s) {unknown}; valid tiers: {', '.join(TIERS)}")
-    return tuple(dict.fromkeys(items))
+    """`"exact,numeric"` or a list -> validated tuple; empty / `"all"` / None -> None (the policy decides)."""
+    return rewards_parse_tiers(value)
 
 
 def parse_policy(value: Any) -> str:
-    """A policy mapping (or its JSON text) → canonical JSON, validated by the reward; empty → ""."""
-    import json
-
-    if value is None or value == "" or value == {}:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"policy must be a JSON mapping, got {value[:80]!r}: {exc}") from exc
-    if not isinstance(value, Mapping):
-        raise TypeError(f"policy must be a mapping, got {type(value).__name__}")
-    DomainPolicy.from_dict(value)  # raises ValueError naming the bad key or tier
-    return json.dumps(value, sort_keys=True)
+    """A policy mapping (or its JSON text) -> canonical JSON, validated by the reward; empty -> ""."""
+    return policy_json(value)
 
 
 @functools.lru_cache(maxsize=32)
 def policy_from_json(text: str) -> DomainPolicy | None:
-    import json
-
     return DomainPolicy.from_dict(json.loads(text)) if text else None
 
 
@@ -144,8 +124,8 @@ def resolve_options(metadata: Mapping[str, Any] | None = None) -> DataOptions:
         ) from exc
     if not 0.0 < eval_fraction < 1.0:
         raise ValueError(f"eval_fraction must be in (0, 1), got {eval_fraction}")
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"split must be one of {EVAL_SPLITS}, got {split!r}")
     return DataOptions(
         source=str(source),
         revision=None if revision is None else str(revision),
@@ -156,50 +136,19 @@ def resolve_options(metadata: Mapping[str, Any] | None = None) -> DataOptions:
         policy=parse_policy(pick("policy", "MMRL_REWARD_POLICY")),
         image_root=None if image_root is None else str(image_root),
         allow_absolute_image_paths=str(allow_absolute).strip().lower() in ("1", "true", "yes"),
+        prompt=prompt_spec(pick("prompt", "MMRL_PROMPT")).to_json(),
     )
-
-
-def _rows_of(options: DataOptions) -> datasets.Dataset:
-    return _split_rows(
-        options.source, options.revision, options.eval_fraction, options.split_seed, options.split,
-        options.image_root, options.allow_absolute_image_paths,
-    )
-
-
-@functools.lru_cache(maxsize=8)
-def _split_rows(
-    source: str, revision: str | None, eval_fraction: float, split_seed: int, split: str,
-    image_root: str | None = None, allow_absolute_image_paths: bool = False,
-) -> datasets.Dataset:
-    """The rows of one side of the split, images written to the shared store (once per process per options)."""
-    policy = ImagePolicy(root=image_root, allow_absolute=allow_absolute_image_paths)
-    full = load_dataset(source, revision=revision, images=policy)
-    if split == "all":
-        rows = full
-    else:
-        parts = split_dataset(full, eval_fraction=eval_fraction, seed=split_seed)
-        rows = parts.eval if split == "eval" else parts.train
-    root = cache_dir() / "images"
-    stored = materialize_images(rows, root)
-    if stored.rejected:
-        log.warning(
-            "%d row(s) dropped from %s: undecodable images (ids %s); see %s/rejected.jsonl",
-            len(stored.rejected),
-            source,
-            [r.get("id") for r in stored.rejected][:10],
-            root,
-        )
-    return stored.dataset.add_column(IMAGE_ROOT_COLUMN, [str(root)] * len(stored.dataset))
 
 
 def select_rows(options: DataOptions, domain: str | None = None) -> datasets.Dataset:
     """The docs a task evaluates: one side of the deterministic split, optionally one domain, options stamped in."""
-    rows = _rows_of(options)
+    rows = select_eval_rows(options.selection)
     tiers = ",".join(options.tiers) if options.tiers else ""
     rows = rows.add_column(
         TIERS_COLUMN, [tiers] * len(rows)
     )  # before filtering: fails on filtered empty sets
     rows = rows.add_column(POLICY_COLUMN, [options.policy] * len(rows))
+    rows = rows.add_column(PROMPT_COLUMN, [options.prompt] * len(rows))
     if domain is not None:
         wanted = domain.strip().lower()
         rows = rows.filter(
@@ -220,27 +169,14 @@ def load_open_mm_rl(domain: str | None = None, **metadata: Any) -> dict[str, dat
     return {"test": rows}
 
 
-def describe_rows(options: DataOptions) -> dict[str, Any]:
-    """What an eval run saw, for tracking: ids, content fingerprint, per-domain counts (before any --limit)."""
-    rows = _rows_of(options)
-    counts: dict[str, int] = {}
-    for domain in rows["domain"]:
-        counts[domain] = counts.get(domain, 0) + 1
-    return {
-        "ids": list(rows["id"]),
-        "fingerprint": fingerprint(rows) if len(rows) else "empty",
-        "n": len(rows),
-        "domains": dict(sorted(counts.items())),
-    }
-
-
-def build_prompt_text(question: str, n_images: int) -> str:
-    """The user turn: one `<image>` placeholder per image, the question, then the boxed-answer instruction."""
-    return f"{IMAGE_PLACEHOLDER * n_images}\n{question.strip()}\n\n{INSTRUCTION}"
+@functools.lru_cache(maxsize=32)
+def _prompt(text: str) -> PromptSpec:
+    return prompt_spec(text or None)
 
 
 def doc_to_text(doc: Mapping[str, Any]) -> str:
-    return build_prompt_text(doc["question"], len(doc["images"] or []))
+    """The run's prompt with one `<image>` per image in front (the GRPO export asks the same question)."""
+    return _prompt(doc.get(PROMPT_COLUMN) or "").placeholder_text(doc["question"], len(doc["images"] or []))
 
 
 def doc_to_image(doc: Mapping[str, Any]) -> list[PILImage.Image]:

@@ -97,7 +97,11 @@ def test_bench_throughput_against_math_verify(benchmark, mixed_corpus):
             results[verifier] = _measure(verifier, corpus, rounds)
 
     benchmark.pedantic(run_all, rounds=1, iterations=1, warmup_rounds=0)
-    mv, serial, batch = results["math-verify"]["pairs_per_s"], results["serial"]["pairs_per_s"], results["batch"]["pairs_per_s"]
+    mv, serial, batch = (
+        results["math-verify"]["pairs_per_s"],
+        results["serial"]["pairs_per_s"],
+        results["batch"]["pairs_per_s"],
+    )
     info = {
         **sizes,
         "pairs": results["batch"]["pairs"],

@@ -117,7 +117,8 @@ def mark_recapture(rng: random.Random) -> Item:
         value = caught - marked
     context = [
         (
-            f"To estimate the size of a population of {species} in a meadow, an ecologist captured {first} individuals, "
+            f"To estimate the size of a population of {species} in a meadow, an ecologist captured {first} "
+            "individuals, "
             "marked each with a small yellow dot of paint and released them."
         ),
         (
@@ -125,7 +126,8 @@ def mark_recapture(rng: random.Random) -> Item:
             "sample, and the ones carrying a yellow mark were caught in the first session."
         ),
         (
-            "Assume that marks are not lost, that marked and unmarked individuals mix completely and are equally likely "
+            "Assume that marks are not lost, that marked and unmarked individuals mix completely and are equally "
+            "likely "
             "to be caught, and that the population is closed between the two sessions."
         ),
         "No individual in the photograph is hidden or overlapping another.",
@@ -521,7 +523,8 @@ def synaptic_potentials(rng: random.Random) -> Item:
             "stimuli, all starting from a resting potential of -70 mV."
         ),
         (
-            "Depolarisation moves the membrane potential towards more positive values and hyperpolarisation towards more "
+            "Depolarisation moves the membrane potential towards more positive values and hyperpolarisation towards "
+            "more "
             "negative values."
         ),
         "All panels share the same time axis; the voltage axes differ.",

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from harness.data.sample import biology_items, chemistry_items, math_items, physics_items  # noqa: F401
 from harness.data.sample.render import ImageJob, encode
 from harness.data.sample.templates import REGISTRY, Template
+from harness.fs import atomic_target
 
 _NAMESPACE = "open-mm-rl-sample"
 _ROW_GROUP_SIZE = (
@@ -120,11 +121,6 @@ def write(rows: list[PlannedRow], out_path: str | os.PathLike, features: dataset
         columns, features=features
     ).data.table  # carries the HF features metadata
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_target(out) as tmp:
         pq.write_table(table, tmp, row_group_size=_ROW_GROUP_SIZE, compression="snappy")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out

@@ -375,7 +375,8 @@ def energy_profiles(rng: random.Random) -> Item:
         + ", ".join(f"panel ({'abc'[i]}) shows {species[i]} -> {species[i + 1]}" for i in range(k))
         + ".",
         (
-            "In each panel the enthalpies of the reactant, the transition state and the product are printed next to the "
+            "In each panel the enthalpies of the reactant, the transition state and the product are printed next to "
+            "the "
             "corresponding levels, in kJ/mol; each panel uses its own reference zero."
         ),
         "Enthalpy is a state function, so the enthalpy changes of consecutive steps can be added (Hess's law).",
@@ -494,7 +495,8 @@ def lewis_structures(rng: random.Random) -> Item:
         f"Each of the {k} images shows the structure of one small molecule. {refs}.",
         "Lone pairs on the central atom are drawn as pairs of dots; lone pairs on the outer atoms are omitted.",
         (
-            "VSEPR theory predicts the shape of a molecule from the number of bonding domains and lone pairs around the "
+            "VSEPR theory predicts the shape of a molecule from the number of bonding domains and lone pairs around "
+            "the "
             "central atom; a double bond counts as a single domain."
         ),
         "The drawings are schematic and do not show the true bond angles.",

@@ -109,7 +109,8 @@ def bar_chart(rng: random.Random) -> Item:
         "Each bar is labelled with its exact value, printed just above the bar.",
         f"The horizontal axis lists the {xlabel.lower()}s in the order in which the data were recorded.",
         (
-            "The data were entered into a spreadsheet by a volunteer and later checked against the original records; no "
+            "The data were entered into a spreadsheet by a volunteer and later checked against the original records; "
+            "no "
             "corrections were needed."
         ),
         "Some readers find it useful to copy the values into a small table before doing any arithmetic.",
@@ -998,7 +999,8 @@ def curvature_sum(rng: random.Random) -> Item:
     total = Fraction(1, r1) + Fraction(1, r2) + 2 * c
     context = [
         (
-            "The figure has three panels. Panels (a) and (b) show circles whose radii are labelled; panel (c) shows the "
+            "The figure has three panels. Panels (a) and (b) show circles whose radii are labelled; panel (c) shows "
+            "the "
             "parabola whose equation is printed in the panel."
         ),
         "The curvature of a plane curve measures how quickly its tangent direction turns per unit arc length.",

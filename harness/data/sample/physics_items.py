@@ -168,7 +168,8 @@ def resistor_network(rng: random.Random) -> Item:
         body += unit
     context = [
         (
-            f"The circuit diagram shows an ideal {volts} V battery connected to {_LAYOUT_TEXT[layout]}; each resistor is "
+            f"The circuit diagram shows an ideal {volts} V battery connected to {_LAYOUT_TEXT[layout]}; each resistor "
+            "is "
             "labelled with its resistance."
         ),
         "Connecting wires have negligible resistance, and filled dots mark junctions.",
@@ -419,7 +420,8 @@ def thin_lens(rng: random.Random) -> Item:
         ask = "At what distance from the lens does the image form, in centimetres?"
         value = d_i
     else:
-        ask = "What is the lateral magnification of the image? Use the sign convention in which an inverted image has negative magnification."
+        ask = ("What is the lateral magnification of the image? "
+               "Use the sign convention in which an inverted image has negative magnification.")
         value = -d_i / d_o
     body, kind = tx.number_or_decimal(value, rng, p_decimal=0.5)
     context = [
@@ -582,7 +584,9 @@ def sticky_collision(rng: random.Random) -> Item:
         "The carts collide and all stick together, moving off as a single body.",
         "No external horizontal forces act during the collisions, so the total momentum of the carts is conserved.",
     ]
-    ask = "What is the velocity of the combined carts after the collisions, in m/s? Take motion to the right as positive."
+    ask = (
+        "What is the velocity of the combined carts after the collisions, in m/s? Take motion to the right as positive."
+    )
     body, kind = tx.number_or_decimal(v_final, rng, p_decimal=0.7)
     return Item(
         "Mechanics",

@@ -15,7 +15,8 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
             "front. Equations of lines are written in the form y = mx + b, and polynomials in descending powers of x."
         ),
         (
-            "Before answering, it is worth restating the problem in your own words: identify which quantities the figure "
+            "Before answering, it is worth restating the problem in your own words: identify which quantities the "
+            "figure "
             "provides, which quantity the question asks for, and which relation connects them. Many mistakes in this "
             "collection come from reading the wrong label, mixing up two similar-looking values, or forgetting a sign. "
             "Checking the answer against a rough estimate taken from the figure is a good habit, although the exact "
@@ -23,7 +24,8 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
         ),
         (
             "This question was written by a subject-matter expert and reviewed by a second expert, who solved it "
-            "independently and obtained the same result. Reviewers confirmed that the figure contains all the information "
+            "independently and obtained the same result. Reviewers confirmed that the figure contains all the "
+            "information "
             "required, that no additional assumptions are needed beyond those stated, and that the answer is unique."
         ),
         (
@@ -35,7 +37,8 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
         (
             "Students were asked to solve the following item without a calculator. The intended solution uses only "
             "exact arithmetic: fractions stay as fractions, square roots are simplified rather than approximated, and "
-            "multiples of pi are left symbolic. Partial credit is not awarded, so the final answer must be complete and "
+            "multiples of pi are left symbolic. Partial credit is not awarded, so the final answer must be complete "
+            "and "
             "in simplest form."
         ),
         (
@@ -46,8 +49,10 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
     ),
     "Physics": (
         (
-            "Sign conventions matter in this collection. Unless a question says otherwise, the positive x direction is to "
-            "the right and the positive y direction is up; angles are measured counter-clockwise from the positive x-axis; "
+            "Sign conventions matter in this collection. Unless a question says otherwise, the positive x direction "
+            "is to "
+            "the right and the positive y direction is up; angles are measured counter-clockwise from the positive "
+            "x-axis; "
             "and a negative result for a vector component or a velocity indicates the opposite direction. Report "
             "magnitudes without a sign only when the question asks for a magnitude."
         ),
@@ -63,7 +68,8 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
         ),
         (
             "Treat all objects as ideal unless stated otherwise: wires have no resistance, batteries have no internal "
-            "resistance, surfaces are frictionless and air resistance is negligible. All values shown in the figure are "
+            "resistance, surfaces are frictionless and air resistance is negligible. All values shown in the figure "
+            "are "
             "exact. Use SI units throughout and keep results exact where possible instead of rounding intermediate "
             "values."
         ),
@@ -86,17 +92,22 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
             "first, hydrogen second and the remaining elements alphabetically."
         ),
         (
-            "When a problem combines a structure with a calculation, first establish exactly what the structure is: count "
-            "atoms, identify functional groups and check formal charges. Only then apply the relevant relation, keeping "
+            "When a problem combines a structure with a calculation, first establish exactly what the structure is: "
+            "count "
+            "atoms, identify functional groups and check formal charges. Only then apply the relevant relation, "
+            "keeping "
             "track of signs for enthalpy changes and of units for rate constants."
         ),
         (
-            "This problem was prepared by a chemistry teaching assistant and verified by a second reviewer, who checked "
-            "that the structure drawn is unambiguous, that the data printed on the figure are internally consistent, and "
+            "This problem was prepared by a chemistry teaching assistant and verified by a second reviewer, who "
+            "checked "
+            "that the structure drawn is unambiguous, that the data printed on the figure are internally consistent, "
+            "and "
             "that only one answer is correct."
         ),
         (
-            "Structures are drawn in the usual conventions: in skeletal formulas every unlabelled vertex or line end is "
+            "Structures are drawn in the usual conventions: in skeletal formulas every unlabelled vertex or line end "
+            "is "
             "a carbon atom carrying enough hydrogens to complete four bonds, heteroatoms are written explicitly, and "
             "charges are written as superscripts outside square brackets for complex ions."
         ),
@@ -112,19 +123,26 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
     ),
     "Biology": (
         (
-            "Conventions used in this collection: nucleic-acid sequences are written 5' to 3' unless the ends are labelled "
-            "otherwise; probabilities are given as fractions in lowest terms; percentages are given without rounding when "
-            "the exact value has a finite decimal expansion; and anatomical directions are named with the standard terms "
+            "Conventions used in this collection: nucleic-acid sequences are written 5' to 3' unless the ends are "
+            "labelled "
+            "otherwise; probabilities are given as fractions in lowest terms; percentages are given without rounding "
+            "when "
+            "the exact value has a finite decimal expansion; and anatomical directions are named with the standard "
+            "terms "
             "(anterior, posterior, dorsal, ventral, and so on)."
         ),
         (
-            "When interpreting a figure, first identify what is plotted or drawn, including axes, units, labels and any "
-            "key. Then decide which biological principle applies, for example base pairing, Mendelian segregation, or the "
+            "When interpreting a figure, first identify what is plotted or drawn, including axes, units, labels and "
+            "any "
+            "key. Then decide which biological principle applies, for example base pairing, Mendelian segregation, or "
+            "the "
             "relation between counts and rates, and apply it to the values that can be read exactly from the figure."
         ),
         (
-            "The item was written by a biology lecturer and checked by a second reviewer, who confirmed that the figure "
-            "contains everything needed, that the counts are unambiguous and that the intended answer is the only correct "
+            "The item was written by a biology lecturer and checked by a second reviewer, who confirmed that the "
+            "figure "
+            "contains everything needed, that the counts are unambiguous and that the intended answer is the only "
+            "correct "
             "one."
         ),
         (
@@ -138,7 +156,8 @@ _BACKGROUND: dict[str, tuple[str, ...]] = {
             "shown together with standard textbook conventions."
         ),
         (
-            "Biological data are usually noisy, but the values in this exercise were chosen to be exact so that there is "
+            "Biological data are usually noisy, but the values in this exercise were chosen to be exact so that there "
+            "is "
             "a single correct answer. Use the conventions stated in the question, for example which strand is shown or "
             "which direction counts as positive."
         ),
