@@ -133,6 +133,7 @@ class Pipeline:
             eval_fraction=self.cfg.data.eval_fraction, seed=self.cfg.data.split_seed, revision=self.cfg.data.revision,
             max_images=e.max_images, task="open_mm_rl_all", image_root=self.cfg.data.image_root,
             allow_absolute_image_paths=self.cfg.data.allow_absolute_image_paths,
+            model_args={"fast_generation": self.cfg.generation},
         )
         train_ids = set(self._train_ids())
         leaked = train_ids & set(result.evaluated_ids)
@@ -148,6 +149,7 @@ class Pipeline:
             limit=e.probe_prompts, samples_per_prompt=e.probe_samples,
             temperature=float(self.cfg.grpo.get("temperature", 1.0)), seed=self.cfg.seed,
             max_new_tokens=int(self.cfg.grpo.get("max_completion_length", 64)),
+            generation=self.cfg.generation,
         )
         log_metrics_safe(probe.metrics("train_prompts/"))
         summary = result.to_dict()

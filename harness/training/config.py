@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from harness.generation import FastGeneration
 from harness.training.config_checks import TINY_MODEL, check_model_reference, check_value
 
 __all__ = ["TINY_MODEL", "ConfigError", "ExperimentConfig", "check_model_reference", "config_from_dict",
@@ -105,6 +106,8 @@ class ExperimentConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # static cache + compiled decoding for rollouts, the reward probe and evaluation (harness.generation)
+    generation: FastGeneration = field(default_factory=FastGeneration)
     source_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +130,7 @@ _SECTIONS = {
     "eval": EvalConfig,
     "tracking": TrackingConfig,
     "logging": LoggingConfig,
+    "generation": FastGeneration,
 }
 
 
