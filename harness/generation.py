@@ -56,9 +56,10 @@ def grpo_fields(gen: FastGeneration, grpo: dict[str, Any]) -> dict[str, Any]:
     """GRPOConfig fields that switch TRL's transformers rollouts to the static cache, under the YAML's own.
 
     A field the `grpo:` section sets itself wins; `generation_kwargs` are merged key by key. Empty when
-    `fast` is off, so the GRPOConfig is exactly what the YAML says.
+    `fast` is off, or when vLLM generates (its own engine; `generation_kwargs` go to its sampling
+    parameters), so the GRPOConfig is exactly what the YAML says.
     """
-    if not gen.fast:
+    if not gen.fast or grpo.get("use_vllm"):
         return {}
     fields: dict[str, Any] = {}
     if "cache_implementation" not in grpo:

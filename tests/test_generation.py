@@ -33,6 +33,7 @@ def test_on_sets_static_cache_and_buckets_unless_the_yaml_does():
                       "generation_kwargs": {"max_cache_len": 1024, "top_k": 5}}
     assert grpo_fields(fast, {"cache_implementation": "dynamic", "pad_to_multiple_of": 8}) == {
         "generation_kwargs": {"max_cache_len": 1024}}
+    assert grpo_fields(fast, {"use_vllm": True}) == {}  # vLLM's engine, vLLM's sampling parameters
 
 
 def test_grpo_args_carry_the_fast_fields(tmp_path):
