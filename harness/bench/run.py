@@ -78,7 +78,7 @@ def _effective_grpo(cfg: Any, out: Path) -> dict[str, Any]:
     args = grpo_args(cfg, out / "checkpoints")
     keys = ("per_device_train_batch_size", "gradient_accumulation_steps", "generation_batch_size",
             "num_generations", "max_completion_length", "temperature", "bf16", "gradient_checkpointing",
-            "use_vllm", "vllm_mode", "cache_implementation", "pad_to_multiple_of")
+            "use_vllm", "vllm_mode", "cache_implementation", "pad_to_multiple_of", "generation_kwargs")
     return {k: getattr(args, k, None) for k in keys}
 
 
