@@ -123,3 +123,14 @@ def test_probe_gives_the_same_greedy_reward_with_fast_generation(tmp_path):
     off = probe_mean_reward(path, dataset, funcs, [1.0, 0.5], **kwargs)
     on = probe_mean_reward(path, dataset, funcs, [1.0, 0.5], generation=FastGeneration(fast=True), **kwargs)
     assert on.per_function == off.per_function and on.n == off.n == 4
+
+
+def test_the_vllm_guard_sees_no_6294_fix_in_released_trl():
+    """trl <= 1.16.0 lacks the un-expanded vLLM prompt track (PRs 6718/6719): the guard must keep refusing there."""
+    import trl
+    from packaging.version import Version
+
+    from harness.training.grpo import trl_feeds_vllm_unexpanded_prompts
+
+    if Version(trl.__version__) <= Version("1.16.0"):
+        assert trl_feeds_vllm_unexpanded_prompts() is False
