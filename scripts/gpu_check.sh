@@ -26,7 +26,7 @@ PY=${PYTHON:-python3}
 START=$(date +%s)
 rm -rf "$WORK" && mkdir -p "$WORK" "$DEST"
 
-if compgen -G ".whl/*.whl" >/dev/null; then
+if [ "$SMOKE" != 1 ] && compgen -G ".whl/*.whl" >/dev/null; then  # a CPU dry run uses the local environment
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     >"$WORK/install.log" 2>&1 || { echo "wheel install failed"; tail -20 "$WORK/install.log"; }
   export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
@@ -44,7 +44,8 @@ if [ "$SMOKE" = 1 ]; then
 else
   BIG=smolvlm-256m; STEPS=6; WARM=2; SHRINK=()
 fi
-CONFIG=experiments/smolvlm-256m.yaml
+CONFIG=$ROOT/experiments/smolvlm-256m.yaml
+cd "$WORK"  # MLflow puts a SQLite store's artifacts under ./mlruns: keep them out of the checkout
 
 { nvidia-smi 2>&1 || echo "no nvidia-smi"; "$PY" -c "import sys, torch; print(sys.version); \
 print('torch', torch.__version__, 'cuda', torch.cuda.is_available())
