@@ -8,7 +8,7 @@ for tag in manylinux_2_34 manylinux_2_31 manylinux_2_28 manylinux_2_27 manylinux
   PLATFORMS+=(--platform "${tag}_x86_64")
 done
 mkdir -p .whl
-grep -vE '^\s*(#|$)' scripts/gpu-wheels.txt | while read -r spec; do
+sed 's/#.*//' scripts/gpu-wheels.txt | grep -vE '^\s*$' | while read -r spec; do
   "${PYTHON:-python3}" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     "${PLATFORMS[@]}" -d .whl "$spec"
 done
