@@ -95,3 +95,11 @@ def test_a_bf16_experiment_builds_its_tiny_model_in_bf16():
     assert AutoModelForImageTextToText.from_pretrained(path).dtype == torch.bfloat16
     fp32 = resolve_model(config_from_dict({"grpo": {"bf16": False}}))
     assert fp32 != path and AutoModelForImageTextToText.from_pretrained(fp32).dtype == torch.float32
+
+
+def test_mmrl_eval_takes_fast_generation(tmp_path):
+    result = CliRunner().invoke(app, ["eval", "--model", "tiny", "--data", "sample", "--limit", "2", "--task",
+                                      "open_mm_rl_all", "--fast-generation", "--no-mlflow", "-o", str(tmp_path)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "summary:" in result.output

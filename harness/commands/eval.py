@@ -92,6 +92,11 @@ def eval_command(
     image_root: Path = IMAGE_ROOT_OPTION,
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
     max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
+    fast_generation: bool = typer.Option(
+        False, "--fast-generation/--no-fast-generation",
+        help="Static KV cache, compiled decoding (on CUDA) and prompts padded to multiples of 64 tokens "
+        "(an experiment's generation.fast); greedy outputs are unchanged.",
+    ),
     experiment: str = typer.Option(None, help="MLflow experiment (default: open-mm-rl)."),
     run_name: str = typer.Option(None, help="MLflow run name."),
 ) -> None:
@@ -140,6 +145,7 @@ def eval_command(
             device=device,
             image_root=policy.root,
             allow_absolute_image_paths=policy.allow_absolute,
+            model_args={"fast_generation": {"fast": fast_generation}},
         )
     except (DataError, ValueError, OSError, RuntimeError) as exc:  # OSError: model not found / hub offline
         known = explain(exc)  # disk full, read-only, permission denied: exit 4 naming the path
