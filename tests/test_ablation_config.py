@@ -80,3 +80,17 @@ def test_global_policy_without_tiers_means_every_tier_for_every_domain():
     acfg = ablation_from_dict({"base": {}, "variants": [{"name": "g", "policy": "global"}, {"name": "d"}]})
     assert acfg.variants[0].tiers == DEFAULT_TIERS and acfg.variants[1].tiers is None
     assert acfg.variants[1].policy == "domain"
+
+
+@pytest.mark.parametrize("reference", [None, ("exact", "numeric")])
+def test_a_variant_is_graded_by_the_reference_not_its_own_tiers(monkeypatch, tmp_path, reference):
+    """The variant's config trains on `exact`; its evaluation request must carry the reference scoring."""
+    import harness.evaluation
+    from harness.ablation import runner
+
+    seen = []
+    monkeypatch.setattr(harness.evaluation, "run_eval", lambda request: seen.append(request))
+    cfg = load_config(Path(__file__).resolve().parent.parent / "experiments" / "demo.yaml",
+                      {"rewards.tiers": ["exact"]})
+    runner.evaluate("some/model", cfg, tmp_path, tiers=reference, split="eval")
+    assert seen[0].tiers == reference

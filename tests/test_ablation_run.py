@@ -54,7 +54,8 @@ def test_tiny_ablation_end_to_end(tmp_path):
         assert set(stages) == {"data", "train", "final_eval"}
         final = stages["final_eval"]
         assert final.data.tags["mmrl.kind"] == "eval" and final.data.tags["mmrl.tier_set"] == name
-        assert final.data.params["tiers"].startswith("default:")  # scored by the reference, not its own reward
+        # scored by the reference (the per-domain policy: no fixed tiers), not by the variant's own reward
+        assert final.data.params["tiers"] == "" and final.data.params["reward_policy"] == "default"
     assert children["exact"].data.tags["mmrl.tiers"] == "exact"
     assert (children["exact"].data.tags["mmrl.data_fingerprint"]
             == children["domain-policy"].data.tags["mmrl.data_fingerprint"])

@@ -123,7 +123,9 @@ def test_model_references_local_folders_must_exist_hub_ids_must_look_like_one(tm
             check_model_reference(bad)
 
 
-@pytest.mark.parametrize("written, value", [("1e-3", 1e-3), ("5E+4", 5e4), ("3.0e-4", 3e-4), (".5", 0.5), ("2e-1", 0.2)])
+@pytest.mark.parametrize(
+    "written, value", [("1e-3", 1e-3), ("5E+4", 5e4), ("3.0e-4", 3e-4), (".5", 0.5), ("2e-1", 0.2)]
+)
 def test_floats_are_read_as_people_write_them(tmp_path, written, value):
     """YAML 1.1 reads `1e-3` as a string; configs and --set read YAML 1.2 floats."""
     from harness.training.config import load_config, parse_override
@@ -137,4 +139,10 @@ def test_floats_are_read_as_people_write_them(tmp_path, written, value):
 def test_strings_that_only_look_numeric_stay_strings():
     from harness.yaml_text import load_yaml
 
-    assert load_yaml("a: 1.2.3\nb: e5\nc: 1e\nd: '1e-3'\ne: 7") == {"a": "1.2.3", "b": "e5", "c": "1e", "d": "1e-3", "e": 7}
+    assert load_yaml("a: 1.2.3\nb: e5\nc: 1e\nd: '1e-3'\ne: 7") == {
+        "a": "1.2.3",
+        "b": "e5",
+        "c": "1e",
+        "d": "1e-3",
+        "e": 7,
+    }

@@ -83,11 +83,14 @@ def train_summary(log_history: Sequence[dict[str, Any]], tail: int = 5) -> dict[
 
 
 def evaluate(model: str, cfg: ExperimentConfig, out_dir: Path, *, tiers: Sequence[str] | None, split: str):
-    """`cfg`'s evaluation (`harness.training.evaluation.eval_request`) scored with the given tiers."""
+    """`cfg`'s evaluation (`harness.training.evaluation.eval_request`) scored with exactly `tiers`.
+
+    `tiers=None` means the per-domain policy, *not* "the variant's own tiers": a variant trained on `exact` is
+    still graded by the reference."""
     from harness.evaluation import run_eval
     from harness.training.evaluation import eval_request
 
-    return run_eval(eval_request(cfg, model, out_dir, tiers=tiers, split=split))
+    return run_eval(eval_request(cfg, model, out_dir, split=split).with_(tiers=tiers))
 
 
 def record_eval_child(result, cfg: ExperimentConfig, *, role: str, run_name: str, tags: dict[str, str]) -> str:

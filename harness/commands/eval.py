@@ -64,6 +64,11 @@ def eval_command(
     image_root: Path = IMAGE_ROOT_OPTION,
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
     max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
+    fast_generation: Annotated[bool, typer.Option(
+        "--fast-generation/--no-fast-generation",
+        help="Static KV cache, compiled decoding (on CUDA) and prompts padded to multiples of 64 tokens "
+        "(an experiment's generation.fast); greedy outputs are unchanged.",
+    )] = False,
     experiment: Annotated[str | None, typer.Option(help="MLflow experiment (default: open-mm-rl).")] = None,
     run_name: Annotated[str | None, typer.Option(help="MLflow run name.")] = None,
 ) -> None:
@@ -90,6 +95,7 @@ def eval_command(
             gen_kwargs=gen_kwargs if gen_kwargs is not None or not resolved.tiny else _tiny_gen_kwargs(),
             revision=revision, task=task, max_images=max_images, device=device, image_root=policy.root,
             allow_absolute_image_paths=policy.allow_absolute,
+            model_args={"fast_generation": {"fast": fast_generation}},
         )
         result = run_eval(request)
     print_eval_table(result, console)

@@ -152,8 +152,9 @@ def _training_split(source: str, eval_fraction: float, split_seed: int) -> Any:
     return split_dataset(load_dataset(source), eval_fraction=eval_fraction, seed=split_seed).train
 
 
-def _build_key(spec: TinyVLMSpec, seed: int, warmup_steps: int, data_fingerprint: str, prompt: PromptSpec) -> str:
-    payload = {
+def _build_key(spec: TinyVLMSpec, seed: int, warmup_steps: int, data_fingerprint: str, prompt: PromptSpec,
+               dtype: torch.dtype = torch.float32) -> str:
+    payload: dict[str, Any] = {
         "version": BUILD_VERSION,
         "spec": dataclasses.asdict(spec),
         "seed": seed,
@@ -161,6 +162,8 @@ def _build_key(spec: TinyVLMSpec, seed: int, warmup_steps: int, data_fingerprint
         "data": data_fingerprint,
         "prompt": prompt.to_dict(),
     }
+    if dtype != torch.float32:  # fp32 builds keep the keys they had before dtypes were recorded
+        payload["dtype"] = str(dtype)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -182,13 +185,16 @@ def build_tiny_vlm(
     split_seed: int = DEFAULT_SPLIT_SEED,
     prompt: PromptSpec | None = None,
     force: bool = False,
+    dtype: torch.dtype = torch.float32,
 ) -> Path:
     """Build (or reuse) the tiny model and return its directory, loadable with `from_pretrained`.
 
     The tokenizer and the optional warm-up use only the train side of `split_dataset(source, eval_fraction,
     split_seed)`, so evaluating on that split's eval side stays honest. Without `out_dir` the model lives in
-    the harness cache under a key of (recipe, spec, seed, warm-up steps, training-data fingerprint); a
-    directory already holding the same build is returned as is unless `force`.
+    the harness cache under a key of (recipe, spec, seed, warm-up steps, training-data fingerprint, dtype); a
+    directory already holding the same build is returned as is unless `force`. The warm-up runs in fp32; the
+    weights are then saved in `dtype` (the experiment's training dtype), so evaluating the built model and the
+    GRPO-trained one compares the same precision.
     """
     spec = spec or TinyVLMSpec()
     prompt = prompt or PromptSpec()
@@ -196,7 +202,7 @@ def build_tiny_vlm(
     if len(train) == 0:
         raise ValueError(f"the train split of {source!r} is empty; cannot train a tokenizer")
     data_fp = fingerprint(train)
-    key = _build_key(spec, seed, warmup_steps, data_fp, prompt)
+    key = _build_key(spec, seed, warmup_steps, data_fp, prompt, dtype)
     target = Path(out_dir) if out_dir is not None else cache_dir() / "models" / f"tiny-vlm-{key}"
     existing = _read_build(target)
     if existing is not None and existing.get("key") == key and not force:
@@ -233,12 +239,14 @@ def build_tiny_vlm(
         if warmup_steps > 0
         else WarmupReport(steps=0, examples=0, seconds=0.0)
     )
+    model.to(dtype)
     build_info = {
         "key": key,
         "version": BUILD_VERSION,
         "seed": seed,
         "spec": dataclasses.asdict(spec),
         "parameters": sum(p.numel() for p in model.parameters()),
+        "dtype": str(dtype).removeprefix("torch."),
         "source": source,
         "eval_fraction": eval_fraction,
         "split_seed": split_seed,

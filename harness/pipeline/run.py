@@ -136,6 +136,7 @@ class Pipeline:
             limit=e.probe_prompts, samples_per_prompt=e.probe_samples,
             temperature=float(self.cfg.grpo.get("temperature", 1.0)), seed=self.cfg.seed,
             max_new_tokens=int(self.cfg.grpo.get("max_completion_length", 64)),
+            generation=self.cfg.generation,
         )
 
     def _run_config(self):

@@ -19,6 +19,7 @@ import yaml
 
 from harness.data import PromptSpec, prompt_spec
 from harness.defaults import DEFAULT_EVAL_FRACTION, DEFAULT_SPLIT_SEED, SAMPLE_SOURCE
+from harness.generation import FastGeneration
 from harness.training.config_checks import TINY_MODEL, check_model_reference, check_value
 from harness.yaml_text import load_yaml
 
@@ -110,6 +111,8 @@ class ExperimentConfig:
     # the one prompt of training, evaluation and the tiny model's warm-up: a name from harness.data.PROMPTS
     # ("boxed", "think-boxed", "answer-tags") or a mapping {name, template, system_prompt}; None: "boxed"
     prompt: str | dict[str, Any] | None = None
+    # static cache + compiled decoding for rollouts, the reward probe and evaluation (harness.generation)
+    generation: FastGeneration = field(default_factory=FastGeneration)
     source_path: str | None = None
 
     def prompt_spec(self) -> PromptSpec:
@@ -135,6 +138,7 @@ _SECTIONS = {
     "eval": EvalConfig,
     "tracking": TrackingConfig,
     "logging": LoggingConfig,
+    "generation": FastGeneration,
 }
 
 

@@ -153,6 +153,9 @@ RULES: dict[str, Rule] = {
     "tracking.fallback": one_of(None, "local"),
     "logging.completions_every": positive,
     "logging.completions_per_log": non_negative,
+    "generation.prompt_bucket": positive,
+    "generation.max_cache_len": positive,
+    "generation.compile": one_of("gpu", "all", "off"),
     # GRPOConfig fields whose bad values TRL would only reject when training starts
     "grpo.max_steps": max_steps,
     "grpo.learning_rate": positive,

@@ -50,4 +50,5 @@ def eval_request(
         random_seed=cfg.seed,
         image_root=d.image_root,
         allow_absolute_image_paths=d.allow_absolute_image_paths,
+        model_args={"fast_generation": cfg.generation},  # harness.generation: static cache, compiled decoding
     )

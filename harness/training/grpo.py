@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from harness.generation import enable_compiled_decoding, grpo_fields
 from harness.training.config import ExperimentConfig
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,25 @@ class TrainResult:
 
 
 def resolve_model(cfg: ExperimentConfig) -> str:
-    """Hub id or path of the starting model; "tiny" builds (or reuses) the offline demo model."""
+    """Hub id or path of the starting model; "tiny" builds (or reuses) the offline demo model.
+
+    The tiny model is saved in the dtype GRPO trains in, so the baseline and the trained model (which TRL
+    saves in that dtype) are evaluated at the same precision.
+    """
     from harness.models import resolve_model_reference
 
     return resolve_model_reference(cfg.model.name_or_path, seed=cfg.model.tiny_seed,
-                                   warmup_steps=cfg.model.tiny_warmup_steps, prompt=cfg.prompt_spec()).path
+                                   warmup_steps=cfg.model.tiny_warmup_steps, prompt=cfg.prompt_spec(),
+                                   dtype=config_dtype(cfg)).path
+
+
+def config_dtype(cfg: ExperimentConfig) -> torch.dtype:
+    """The dtype the policy is loaded, trained and saved in: bf16 when `grpo.bf16` (default: on a GPU that supports
+    it, the rule `grpo_args` applies), else fp32 (fp16 is mixed precision over fp32 weights)."""
+    cuda = torch.cuda.is_available()
+    if cfg.grpo.get("bf16", bool(cuda and torch.cuda.is_bf16_supported())) and not cfg.grpo.get("fp16"):
+        return torch.bfloat16
+    return torch.float32
 
 
 def grpo_args(cfg: ExperimentConfig, checkpoint_dir: Path):
@@ -57,6 +72,7 @@ def grpo_args(cfg: ExperimentConfig, checkpoint_dir: Path):
         "disable_tqdm": True,
     }
     values = {**defaults, **cfg.grpo}
+    values.update(grpo_fields(cfg.generation, cfg.grpo))  # static cache + prompt buckets when generation.fast
     values["output_dir"] = str(checkpoint_dir)
     return GRPOConfig(**values)
 
@@ -185,6 +201,8 @@ def train(
         callbacks=callbacks or [],
         peft_config=peft_config,
     )
+    if not args.use_vllm:
+        enable_compiled_decoding(trainer.generation_config, cfg.generation)
     resume_from = last_checkpoint(checkpoint_dir) if resume else None
     if resume and resume_from is None:
         log.warning("--resume given but no checkpoint under %s; starting from step 0", checkpoint_dir)
