@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench peer lint clean venv
+.PHONY: demo ablation-demo leaderboard-demo test bench peer lint clean venv
 
 venv: $(STAMP)
 
@@ -20,6 +20,12 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/mmrl demo
+
+ablation-demo: $(STAMP)
+	$(BIN)/mmrl ablate --config experiments/ablation-tiers.yaml
+
+leaderboard-demo: $(STAMP)
+	$(BIN)/mmrl leaderboard-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

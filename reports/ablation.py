@@ -128,6 +128,22 @@ def noise_chart(tables: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+def mutation_table(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The model-free audit pivoted for reading: a row per tier set, overall recall and false-positive rate,
+    then recall per domain."""
+    audit = summary.get("mutation_audit")
+    if not audit:
+        return None
+    cells = {(r["tier_set"], r["domain"]): r for r in audit["table"]}
+    names = list(dict.fromkeys(r["tier_set"] for r in audit["table"]))
+    domains = sorted({r["domain"] for r in audit["table"]} - {OVERALL})
+    rows = [{"name": n, "overall": cells.get((n, OVERALL)), "domains": [cells.get((n, d)) for d in domains]}
+            for n in names]
+    overall = cells.get((names[0], OVERALL)) if names else None
+    return {"rows": rows, "domains": domains, "golds": audit["rows"],
+            "equivalents": overall["equivalents"] if overall else 0, "hacks": overall["hacks"] if overall else 0}
+
+
 def write_ablation_report(summary: dict[str, Any], out_dir: str | Path, *, title: str | None = None) -> dict[str, Path]:
     """HTML (charts embedded), Markdown (charts beside it), the charts and the summary JSON."""
     out = Path(out_dir)
@@ -140,7 +156,8 @@ def write_ablation_report(summary: dict[str, Any], out_dir: str | Path, *, title
     title = title or (f"{summary['name']}: reward audit" if summary.get("audit_only")
                       else f"{summary['name']}: reward tier ablation")
     disagreements = {k: v for k, v in summary["audit"].get("disagreements", {}).items() if v}
-    context = {"title": title, "s": summary, "tables": tables, "disagreements": disagreements}
+    context = {"title": title, "s": summary, "tables": tables, "disagreements": disagreements,
+               "mutations": mutation_table(summary)}
     paths = {
         "summary": write_text(out / "ablation_summary.json", json.dumps(summary, indent=1, default=str)),
         "markdown": write_text(out / "ablation.md", render_markdown(

@@ -61,7 +61,7 @@ def _md_cell(value: Any) -> str:
 
 
 def _context(board: Leaderboard) -> dict[str, Any]:
-    return {"board": board, "rows": board.rows(), "title": "Open-MM-RL leaderboard", "md": _md_cell}
+    return {"board": board, "rows": board.rows(), "title": board.title, "md": _md_cell}
 
 
 def write_leaderboard(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:

@@ -23,6 +23,8 @@ overrides:
   grpo.save_steps: 2
   eval.limit: 4
   tracking.experiment: tiny-ablation
+audit:
+  mutation_rows: 60
 variants:
   - {{name: exact, tiers: [exact]}}
   - {{name: domain-policy, tiers: null}}
@@ -64,6 +66,13 @@ def test_tiny_ablation_end_to_end(tmp_path):
     assert [v["name"] for v in summary["variants"]] == ["exact", "domain-policy"]
     assert all(v["train"]["steps"] == 2 and v["final"]["overall"]["n"] == 4 for v in summary["variants"])
     assert summary["audit"]["source"].startswith("baseline eval") and summary["warnings"] == []
+    # the model-free audit: the tier sets differ in recall on equivalent forms of the golds, and none pays a hack
+    mutations = {(r["tier_set"], r["domain"]): r for r in summary["mutation_audit"]["table"]}
+    assert mutations[("exact", "all")]["recall"] < mutations[("domain-policy", "all")]["recall"]
+    assert mutations[("exact", "all")]["false_positive_rate"] == mutations[("domain-policy", "all")][
+        "false_positive_rate"] == 0.0
+    assert "Model-free audit" in (tmp_path / "out" / "report" / "ablation.md").read_text()
+    assert "audit_mutations/exact/recall" in children["reward-audit"].data.metrics
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(pid, "report")}
     assert {"report/ablation.html", "report/ablation.md", "report/ablation_accuracy.png"} <= artifacts
 

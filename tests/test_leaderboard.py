@@ -103,11 +103,13 @@ def board_for(db, **kwargs):
     return build_leaderboard(runs, mlflow_sample_loader(db), resamples=500, seed=7)
 
 
-def test_runs_are_ranked_by_accuracy_with_ties_sharing_a_rank(store):
+def test_runs_are_ordered_by_accuracy_and_ranked_by_their_paired_intervals(store):
     _, db, _ = store
     board = board_for(db)
+    # 20 examples cannot separate 80% from 65% or 65% from 50%: every paired interval contains 0, all tie
     assert [(e.rank, e.run.model) for e in board.entries] == [
-        (1, "org/model-a"), (2, "org/model-c"), (2, "org/model-d"), (4, "org/model-b")]
+        (1, "org/model-a"), (1, "org/model-c"), (1, "org/model-d"), (1, "org/model-b")]
+    assert all(e.vs_next.low <= 0 <= e.vs_next.high for e in board.entries[:-1])
     assert [e.overall.acc for e in board.entries] == [0.8, 0.65, 0.65, 0.5]
     assert board.entries[0].domains["Math"].acc == 1.0 and board.entries[0].domains["Biology"].acc == 0.6
     assert board.entries[0].tier_rates == {"exact": 0.8, "numeric": 0.0}
@@ -200,7 +202,7 @@ def test_command_writes_table_csv_markdown_and_html(store, tmp_path):
     assert rows[0]["run_id"] == ids["org/model-a"] and float(rows[0]["acc"]) == 0.8
     assert {"Math_acc", "Biology_ci_low", "tier_exact", "answer_found", "samples_per_s", "vs_next_diff"} <= set(rows[0])
     markdown = (out / "leaderboard.md").read_text()
-    assert "| 1 | org/model-a |" in markdown and "| 4 | org/model-b |" in markdown
+    assert "| 1 | org/model-a |" in markdown and "| 1 | org/model-b |" in markdown  # 20 examples: all tie
     html = (out / "leaderboard.html").read_text()
     assert "data:image/png;base64," in html and "org/model-d" in html
     missing = CliRunner().invoke(app, ["leaderboard", "--tracking-uri", db, "--experiment", "nope"])
@@ -235,3 +237,33 @@ def test_runs_asked_with_another_prompt_or_policy_are_flagged(tmp_path):
     warnings = board_for(db).warnings
     assert any("different prompts" in w for w in warnings)
     assert any("different reward policies" in w for w in warnings)
+
+
+def _entry(model: str, correct: set[int], n: int = 60):
+    from harness.leaderboard import Entry, EvalRun, Score
+
+    run = EvalRun(run_id=model, run_name=model, experiment="e", role="standalone", model=model, start_time=0,
+                  tags={}, params={}, metrics={})
+    scores = {str(i): float(i in correct) for i in range(n)}
+    acc = len(correct) / n
+    return Entry(run=run, rank=0, overall=Score(n=n, acc=acc, ci_low=None, ci_high=None), domains={},
+                 tier_rates={}, answer_found=None, samples_per_s=None, ci_source="bootstrap", scores=scores)
+
+
+def test_a_gap_the_paired_interval_excludes_starts_a_new_rank_and_one_it_includes_is_a_tie():
+    from harness.leaderboard.board import rank_entries
+
+    entries = [_entry("low", set()), _entry("top", set(range(60))), _entry("top-too", set(range(59))),
+               _entry("mid", set(range(30)))]
+    ranked = rank_entries(entries, resamples=500, seed=0)
+    assert [(e.rank, e.run.model) for e in ranked] == [(1, "top"), (1, "top-too"), (3, "mid"), (4, "low")]
+    assert ranked[0].vs_next.low <= 0 and ranked[1].vs_next.low > 0 and ranked[2].vs_next.low > 0
+
+
+def test_without_shared_examples_only_equal_accuracy_ties():
+    from harness.leaderboard.board import rank_entries
+
+    a, b, c = _entry("a", set(range(30))), _entry("b", set(range(30))), _entry("c", set(range(10)))
+    for e in (a, b, c):
+        e.scores = {}
+    assert [e.rank for e in rank_entries([c, b, a], resamples=100, seed=0)] == [1, 1, 3]

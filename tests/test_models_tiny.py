@@ -16,7 +16,7 @@ from transformers import (
 
 from harness.data import load_dataset, split_dataset
 from harness.data.images import open_image
-from harness.models import boxed_target, build_tiny_vlm, prompt_messages, read_build_info
+from harness.models import boxed_target, build_tiny_vlm, prompt_messages, read_build_info, warmup_target
 from harness.models.tokenizer import SPECIAL_TOKENS
 from harness.models.warmup import encode_examples, supervised_warmup
 from rewards import verify
@@ -164,7 +164,7 @@ def test_warmup_masks_the_prompt_and_lowers_the_loss(tmp_path, train_rows):
     answer_ids = example.input_ids[example.labels != -100]
     assert (
         processor.tokenizer.decode(answer_ids)
-        == f" {boxed_target(rows[0]['answer'])}<end_of_utterance>"
+        == f" {warmup_target(rows[0]).text}<end_of_utterance>"
     )
     report = supervised_warmup(model, processor, rows, steps=25, seed=0, batch_size=2)
     assert report.steps == 25 and report.examples == 4

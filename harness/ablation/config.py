@@ -109,7 +109,8 @@ class AblationConfig:
     base: dict[str, Any]  # the resolved base experiment (ExperimentConfig.to_dict shape)
     variants: list[Variant]
     reference: str | None = None  # variant whose scoring is the audit's truth; None: the per-domain policy
-    audit: dict[str, Any] = field(default_factory=dict)  # {samples: path | run id | null}
+    # {samples: path | run id | null, mutations: true, mutation_rows: null | int}
+    audit: dict[str, Any] = field(default_factory=dict)
     final_eval: dict[str, Any] = field(default_factory=dict)  # {split: eval}
     source_path: str | None = None
 
@@ -124,9 +125,14 @@ class AblationConfig:
             raise ConfigError("variants: 'baseline' and 'reward-audit' are reserved names")
         if self.reference is not None and self.reference not in names:
             raise ConfigError(f"reference: {self.reference!r} is not a variant name ({', '.join(names)})")
-        unknown = set(self.audit) - {"samples"}
+        unknown = set(self.audit) - {"samples", "mutations", "mutation_rows"}
         if unknown:
-            raise ConfigError(f"audit: unknown field(s) {sorted(unknown)}; valid: samples")
+            raise ConfigError(f"audit: unknown field(s) {sorted(unknown)}; valid: samples, mutations, mutation_rows")
+        if not isinstance(self.audit.get("mutations", True), bool):
+            raise ConfigError(f"audit.mutations = {self.audit['mutations']!r}: expected true or false")
+        rows = self.audit.get("mutation_rows")
+        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
+            raise ConfigError(f"audit.mutation_rows = {rows!r}: expected a positive integer or null (all rows)")
         unknown = set(self.final_eval) - {"split"}
         if unknown:
             raise ConfigError(f"final_eval: unknown field(s) {sorted(unknown)}; valid: split")

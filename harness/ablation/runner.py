@@ -28,8 +28,9 @@ from typing import Any
 
 import mlflow
 
-from harness.ablation.audit import AuditResult, run_audit
+from harness.ablation.audit import AuditResult, TierSet, run_audit
 from harness.ablation.config import AblationConfig, Variant
+from harness.ablation.mutation_audit import MutationAudit, mutation_rows, run_mutation_audit
 from harness.leaderboard.samples import SampleRecord, load_samples, read_samples
 from harness.stage_state import StageState
 from harness.tracking.eval_log import ROLE_BASELINE, ablation_role
@@ -114,6 +115,7 @@ class Ablation:
         self.say = say
         self.out = Path(acfg.output_dir)
         self.warnings: list[str] = []
+        self.mutations: MutationAudit | None = None
 
     # MLflow: the parent is re-opened for each step, so a variant's own run_pipeline (which must start its run
     # while no run is active) fits between steps.
@@ -166,6 +168,7 @@ class Ablation:
                                  f"that logged them (rewards changed?), e.g. {result.logged_mismatches[:3]}")
         tags = {"mmrl.kind": KIND_AUDIT, "mmrl.ablation": self.acfg.name,
                 "mmrl.tier_sets": ",".join(t.name for t in tier_sets)}
+        mutations = self.mutation_audit(tier_sets)
         with self._open_parent(parent_id), mlflow.start_run(run_name="reward-audit", nested=True, tags=tags):
             log_provenance(
                 self.acfg.to_yaml(), self.acfg.config_hash(), {"seed": self.base.seed, "name": self.acfg.name}
@@ -173,7 +176,24 @@ class Ablation:
             log_params_safe({"samples": source, "n": len(records), "reference": result.reference.description})
             log_metrics_safe(result.metrics())
             mlflow.log_dict(result.to_dict(), "audit/audit.json")
+            if mutations is not None:
+                log_params_safe({"mutation_rows": mutations.rows, "mutation_cases": mutations.cases})
+                log_metrics_safe(mutations.metrics())
+                mlflow.log_dict(mutations.to_dict(), "audit/mutation_audit.json")
+        self.mutations = mutations
         return result
+
+    def mutation_audit(self, tier_sets: Sequence[TierSet]) -> MutationAudit | None:
+        """Model-free: every tier set on equivalent forms and hacks of the data's golds (`audit.mutations`)."""
+        if not self.acfg.audit.get("mutations", True):
+            return None
+        from harness.data import load_dataset
+
+        data = self.base.data
+        rows = mutation_rows(load_dataset(data.source, revision=data.revision),
+                             limit=self.acfg.audit.get("mutation_rows"), seed=self.base.seed)
+        self.say(f"model-free audit: {len(rows)} golds x {len(tier_sets)} tier sets")
+        return run_mutation_audit(rows, tier_sets, policy=reward_policy(self.base), seed=self.base.seed)
 
     def variant(self, parent_id: str, variant: Variant, state: StageState) -> dict[str, Any]:
         """Train with the variant's reward (run_pipeline: data + train), then evaluate with the reference."""
@@ -302,6 +322,7 @@ class Ablation:
             "tier_sets": [{"name": v.name, "tiers": v.tier_set.description, "policy": v.policy}
                           for v in self.acfg.variants],
             "baseline": baseline, "variants": variants, "audit": audit.to_dict(), "warnings": self.warnings,
+            "mutation_audit": self.mutations.to_dict() if self.mutations is not None else None,
         }
 
     def report(self, parent_id: str, summary: dict[str, Any], *, audit_only: bool) -> dict[str, Path]:
@@ -317,6 +338,9 @@ class Ablation:
                 if row["domain"] == "all":
                     metrics[f"audit/{row['tier_set']}/false_negatives"] = row["false_negatives"]
                     metrics[f"audit/{row['tier_set']}/acc"] = row["accuracy"]
+            for row in (summary.get("mutation_audit") or {}).get("table", []):
+                if row["domain"] == "all" and row["recall"] is not None:
+                    metrics[f"audit_mutations/{row['tier_set']}/recall"] = row["recall"]
             for variant in summary["variants"]:
                 metrics[f"final/{variant['name']}/acc"] = variant["final"]["overall"]["acc"]
             log_metrics_safe(metrics)

@@ -22,6 +22,9 @@ def leaderboard_command(
     role: list[str] = typer.Option(None, "--role",
                                    help="Only evaluations of this role (repeatable): standalone (mmrl eval), baseline, "
                                    "trained (the pipeline's), ablation (every variant); default: all."),
+    split: str = typer.Option("eval", "--split",
+                              help="Rank evaluations of this split: eval (held out, the default), train or all "
+                              "(diagnostic: examples the models may have trained on), or any (every split)."),
     resamples: int = typer.Option(1000, min=10, help="Bootstrap resamples for the 95% intervals."),
     seed: int = typer.Option(0, help="Bootstrap seed (same seed, same intervals)."),
     tracking_uri: str = typer.Option(None, help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
@@ -48,21 +51,30 @@ def leaderboard_command(
     except TrackingUnavailableError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    from harness.defaults import EVAL_SPLITS
+
+    if split not in (*EVAL_SPLITS, "any"):
+        console.print(f"[red]error:[/red] --split {split!r}: choose one of {', '.join((*EVAL_SPLITS, 'any'))}")
+        raise typer.Exit(2)
+    wanted_split = None if split == "any" else split
     try:
         runs = find_eval_runs(tracking_uri=uri, experiments=experiment or None, roles=role or None,
-                              fingerprint=fingerprint)
+                              fingerprint=fingerprint, split=wanted_split)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     if not all_runs:
         runs = latest_per_model(runs)
     if not runs:
-        console.print(f"[yellow]no finished eval runs in {uri}[/yellow] (run `mmrl eval` first)")
+        where = f" of the {split} split" if wanted_split else ""
+        console.print(f"[yellow]no finished eval runs{where} in {uri}[/yellow] (run `mmrl eval` first"
+                      + (", or pass --split any" if wanted_split else "") + ")")
         raise typer.Exit(1)
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="mmrl-leaderboard-") as downloads:
-        board = build_leaderboard(runs, mlflow_sample_loader(uri, downloads), resamples=resamples, seed=seed)
+        board = build_leaderboard(runs, mlflow_sample_loader(uri, downloads), resamples=resamples, seed=seed,
+                                  split=wanted_split)
     print_leaderboard(board, console)
     if out:
         from reports.leaderboard import write_leaderboard

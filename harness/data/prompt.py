@@ -69,6 +69,13 @@ class PromptSpec:
         messages.append({"role": "user", "content": self.placeholder_text(question, n_images)})
         return messages
 
+    def wrap_answer(self, answer: str) -> str:
+        """The final answer written as this prompt asks for it: `<answer>…</answer>` when the template asks for
+        answer tags, else `\\boxed{…}` (the tiny model's warm-up writes its targets this way)."""
+        if "<answer>" in self.template:
+            return f"<answer>{answer}</answer>"
+        return f"\\boxed{{{answer}}}"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

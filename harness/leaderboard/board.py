@@ -25,6 +25,8 @@ from harness.leaderboard.samples import SampleLogError, SampleRecord
 
 log = logging.getLogger(__name__)
 
+#: splits whose examples a trained model may have seen (the held-out one is "eval")
+SEEN_SPLITS = ("train", "all")
 CI_BOOTSTRAP = "bootstrap"
 CI_LOGGED = "logged (Wilson; no samples)"
 ACC_MISMATCH_TOL = 1e-6
@@ -82,6 +84,28 @@ class Leaderboard:
     resamples: int
     seed: int
     generated_at: str
+    split: str | None = None  # the one split ranked (None: runs of any split, with a warning if they differ)
+
+    @property
+    def diagnostic(self) -> bool:
+        """Ranked on examples the models may have trained on: what they memorised, not what they can do."""
+        return self.split in SEEN_SPLITS
+
+    @property
+    def title(self) -> str:
+        if self.diagnostic:
+            return f"Open-MM-RL leaderboard — diagnostic: seen data ({self.split} split)"
+        if self.split == "eval":
+            return "Open-MM-RL leaderboard — held-out split"
+        return "Open-MM-RL leaderboard"
+
+    @property
+    def note(self) -> str | None:
+        if not self.diagnostic:
+            return None
+        return (f"diagnostic: seen data. The {self.split} split holds examples the models were trained or warmed "
+                "up on; this ranking shows what they memorised, not how they do on new problems (the default "
+                "board ranks the held-out split).")
 
     def rows(self) -> list[dict[str, Any]]:
         """Flat rows (one per entry) for CSV and templates; names are stable column headers."""
@@ -203,12 +227,9 @@ def comparability_warnings(runs: Sequence[EvalRun]) -> list[str]:
     return out
 
 
-def rank_entries(entries: list[Entry]) -> list[Entry]:
-    """Sort by accuracy (then more examples, then model name); ties share a rank (1, 2, 2, 4)."""
-    ordered = sorted(entries, key=lambda e: (-e.overall.acc, -e.overall.n, e.run.model, e.run.run_id))
-    for entry in ordered:
-        entry.rank = 1 + sum(other.overall.acc > entry.overall.acc + 1e-12 for other in ordered)
-    return ordered
+def order_entries(entries: list[Entry]) -> list[Entry]:
+    """Sort by accuracy (then more examples, then model name, then run id: a stable order for equal rows)."""
+    return sorted(entries, key=lambda e: (-e.overall.acc, -e.overall.n, e.run.model, e.run.run_id))
 
 
 def attach_gaps(entries: Sequence[Entry], *, resamples: int, seed: int) -> None:
@@ -222,11 +243,33 @@ def attach_gaps(entries: Sequence[Entry], *, resamples: int, seed: int) -> None:
         entry.vs_next = Gap(other=below.label, shared=len(shared), diff=diff, low=low, high=high)
 
 
+def assign_ranks(entries: Sequence[Entry]) -> None:
+    """Ties are shown as ties, and the paired intervals decide what a tie is: an entry shares the rank of the one
+    above it unless the paired interval of their gap excludes 0 (1, 1, 3 reads "the first two are not
+    separable, both beat the third"). Without shared examples to pair, only equal accuracy ties."""
+    for i, entry in enumerate(entries):
+        if i == 0:
+            entry.rank = 1
+            continue
+        above = entries[i - 1]
+        gap = above.vs_next
+        tied = (not gap.significant) if gap is not None else abs(above.overall.acc - entry.overall.acc) <= 1e-12
+        entry.rank = above.rank if tied else i + 1
+
+
+def rank_entries(entries: list[Entry], *, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> list[Entry]:
+    """Order, pair each entry with the next, and rank (`assign_ranks`)."""
+    ordered = order_entries(entries)
+    attach_gaps(ordered, resamples=resamples, seed=seed)
+    assign_ranks(ordered)
+    return ordered
+
+
 SampleLoader = Callable[[EvalRun], Sequence[SampleRecord] | None]
 
 
 def build_leaderboard(runs: Sequence[EvalRun], load_samples: SampleLoader, *, resamples: int = DEFAULT_RESAMPLES,
-                      seed: int = DEFAULT_SEED) -> Leaderboard:
+                      seed: int = DEFAULT_SEED, split: str | None = None) -> Leaderboard:
     """Rank `runs`; `load_samples(run)` returns its per-sample records (None/empty: use logged metrics)."""
     warnings = comparability_warnings(runs)
     entries = []
@@ -240,12 +283,11 @@ def build_leaderboard(runs: Sequence[EvalRun], load_samples: SampleLoader, *, re
             entries.append(build_entry(run, records, resamples=resamples, seed=seed, warnings=warnings))
         except SampleLogError as exc:
             warnings.append(f"skipped run {run.run_id[:8]} ({run.model}): {exc}")
-    ranked = rank_entries(entries)
-    attach_gaps(ranked, resamples=resamples, seed=seed)
+    ranked = rank_entries(entries, resamples=resamples, seed=seed)
     domains = sorted({d for e in ranked for d in e.domains})
     tiers = sorted({t for e in ranked for t in e.tier_rates})
     return Leaderboard(entries=ranked, domains=domains, tiers=tiers, warnings=warnings, resamples=resamples,
-                       seed=seed, generated_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+                       seed=seed, generated_at=time.strftime("%Y-%m-%d %H:%M:%S"), split=split)
 
 
 def mlflow_sample_loader(tracking_uri: str | None, cache_dir: str | None = None) -> SampleLoader:

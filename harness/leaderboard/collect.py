@@ -88,9 +88,10 @@ def find_eval_runs(
     experiments: Sequence[str] | None = None,
     roles: Sequence[str] | None = None,
     fingerprint: str | None = None,
+    split: str | None = None,
 ) -> list[EvalRun]:
-    """Finished evaluation runs in the named experiments (default: all) whose role is in `roles` (default: any),
-    newest first."""
+    """Finished evaluation runs in the named experiments (default: all) whose role is in `roles` (default: any)
+    and, given `split`, that evaluated that split; newest first."""
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient
 
@@ -118,10 +119,12 @@ def find_eval_runs(
         record = EvalRun(
             run_id=run.info.run_id, run_name=run.info.run_name or run.info.run_id[:8],
             experiment=names.get(run.info.experiment_id, run.info.experiment_id), role=role,
-            model=tags.get("mmrl.model") or params.get("model") or "unknown",
+            model=tags.get("mmrl.model_label") or tags.get("mmrl.model") or params.get("model") or "unknown",
             start_time=int(run.info.start_time or 0), tags=tags, params=params, metrics=dict(run.data.metrics),
         )
         if fingerprint and not record.fingerprint.startswith(fingerprint):
+            continue
+        if split and record.split != split:
             continue
         runs.append(record)
     return sorted(runs, key=lambda r: r.start_time, reverse=True)

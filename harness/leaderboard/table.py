@@ -22,7 +22,7 @@ def _tier_hits(rates: dict[str, float]) -> str:
 
 
 def leaderboard_table(board: Leaderboard) -> Table:
-    table = Table(title="Open-MM-RL leaderboard", caption=(
+    table = Table(title=board.title, caption=(
         f"acc and rates in %; 95% CI = percentile bootstrap over examples ({board.resamples} resamples, "
         "seed {seed}); tier hits = share of examples each tier decided (nonzero only); "
         "found = answer found; ex/s = samples/s; 'vs next' = paired "
@@ -58,6 +58,8 @@ def leaderboard_table(board: Leaderboard) -> Table:
 
 def print_leaderboard(board: Leaderboard, console: Console | None = None) -> None:
     console = console or Console()
+    if board.note:
+        console.print(f"[bold yellow]{board.note}[/bold yellow]")
     console.print(leaderboard_table(board))
     for warning in board.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -16,16 +16,28 @@ from harness.models.tiny_vlm import (
     read_build_info,
 )
 from harness.models.tokenizer import train_tokenizer
-from harness.models.warmup import WarmupReport, boxed_target, prompt_messages, supervised_warmup
+from harness.models.warmup import (
+    GOLD_ONLY,
+    TargetMix,
+    WarmupReport,
+    WarmupTarget,
+    boxed_target,
+    prompt_messages,
+    supervised_warmup,
+    warmup_target,
+)
 
 __all__ = [
     "DEMO_WARMUP_STEPS",
+    "GOLD_ONLY",
     "SMOLVLM_CHAT_TEMPLATE",
     "TINY_MODEL",
     "ResolvedModel",
     "TINY_GEN_KWARGS",
+    "TargetMix",
     "TinyVLMSpec",
     "WarmupReport",
+    "WarmupTarget",
     "boxed_target",
     "build_model",
     "build_processor",
@@ -36,4 +48,5 @@ __all__ = [
     "supervised_warmup",
     "train_tokenizer",
     "user_content",
+    "warmup_target",
 ]

@@ -40,7 +40,7 @@ from harness.data import (
 )
 from harness.models.chat_template import SMOLVLM_CHAT_TEMPLATE
 from harness.models.tokenizer import END_OF_UTTERANCE, IMAGE_TOKEN, train_tokenizer
-from harness.models.warmup import WarmupReport, boxed_target, supervised_warmup
+from harness.models.warmup import TargetMix, WarmupReport, boxed_target, supervised_warmup, warmup_target
 from harness.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ BUILD_FILE = "mmrl_build.json"
 # which ~25 of its 32 warm-up prompts get a correct boxed answer (held-out accuracy stays near zero).
 DEMO_WARMUP_STEPS = 200
 # Bump when the build recipe changes so cached models are rebuilt.
-BUILD_VERSION = 2  # 2: the warm-up asks the run's prompt (harness.data.prompt)
+BUILD_VERSION = 3  # 2: the warm-up asks the run's prompt (harness.data.prompt); 3: targets in mixed forms
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class TinyVLMSpec:
     warmup_learning_rate: float = 3e-3
     warmup_batch_size: int = 4
     warmup_examples: int = 32
+    # warm-up targets in the forms models write (harness.models.warmup.TargetMix): share in another equivalent
+    # form of the gold, share on a final-answer line instead of the prompt's wrapper
+    warmup_equivalent_share: float = 0.6
+    warmup_unwrapped_share: float = 0.2
 
     @property
     def image_seq_len(self) -> int:
@@ -214,10 +218,11 @@ def build_tiny_vlm(
         )
 
     rows = list(train)
+    mix = TargetMix(spec.warmup_equivalent_share, spec.warmup_unwrapped_share, seed=seed)
     texts = [
         text
         for row in rows
-        for text in (row["question"], row["answer"], boxed_target(row["answer"]))
+        for text in (row["question"], row["answer"], boxed_target(row["answer"]), warmup_target(row, prompt, mix).text)
     ]
     texts.append(prompt.template)
     if prompt.system_prompt:
@@ -235,6 +240,7 @@ def build_tiny_vlm(
             batch_size=spec.warmup_batch_size,
             max_examples=spec.warmup_examples,
             prompt=prompt,
+            mix=mix,
         )
         if warmup_steps > 0
         else WarmupReport(steps=0, examples=0, seconds=0.0)
