@@ -46,8 +46,9 @@ from harness.paths import cache_dir
 log = logging.getLogger(__name__)
 
 BUILD_FILE = "mmrl_build.json"
-# Warm-up used by the demo (`mmrl eval --model tiny`) and GRPO smoke tests: ~25 s on 2 idle CPU cores, after
-# which ~25 of its 32 warm-up prompts get a correct boxed answer (held-out accuracy stays near zero).
+# Warm-up used by the demo (`mmrl eval --model tiny`) and GRPO smoke tests: under a minute on 2 CPU cores, after
+# which about half of its 32 warm-up prompts get a right answer when sampled (greedy: more), in the target's
+# form (harness.models.warmup.TargetMix); held-out accuracy stays near zero.
 DEMO_WARMUP_STEPS = 200
 # Bump when the build recipe changes so cached models are rebuilt.
 BUILD_VERSION = 3  # 2: the warm-up asks the run's prompt (harness.data.prompt); 3: targets in mixed forms
