@@ -58,6 +58,14 @@ def export(
     ] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision (commit, tag or branch) to pin.")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows read per batch (bounds memory).")] = 64,
+    relative_paths: Annotated[
+        bool,
+        typer.Option(
+            "--relative-paths",
+            help="TRL JSONL: image paths relative to the export folder (to move it) instead of absolute ones "
+            "(stock TRL from any directory). load_grpo_dataset reads either.",
+        ),
+    ] = False,
     image_root: Path = IMAGE_ROOT_OPTION,
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
     max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
@@ -95,6 +103,7 @@ def export(
                 on_row=bar.update,
                 image_root=policy.root,
                 allow_absolute_image_paths=policy.allow_absolute,
+                relative_paths=relative_paths,
             )
     except (DataError, ValueError) as exc:
         raise fail(str(exc)) from exc
