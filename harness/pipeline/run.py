@@ -153,7 +153,7 @@ class Pipeline:
         result = run_training(self.cfg, Path(self.state.completed["data"]["data_dir"]), model=self.model_path(),
                               resume=True)
         return {"model_dir": str(result.model_dir), "global_step": result.global_step,
-                "log_history": result.log_history}
+                "log_history": result.log_history, "io": result.io}
 
     def stage_final_eval(self) -> dict[str, Any]:
         return self._evaluate(self.state.completed["train"]["model_dir"], ROLE_TRAINED)
@@ -165,6 +165,7 @@ class Pipeline:
             baseline=json.loads(Path(self.state.completed["baseline_eval"]["summary"]).read_text()),
             trained=json.loads(Path(self.state.completed["final_eval"]["summary"]).read_text()),
             log_history=self.state.completed["train"].get("log_history", []),
+            io=self.state.completed["train"].get("io") or {},
             out_dir=self.out / "report",
             title=f"{self.cfg.name}: baseline vs GRPO",
         )

@@ -47,7 +47,9 @@ def run_training(
         completion_samples=recorder.samples,
         completions_every=cfg.logging.completions_every,
     )
-    return train(cfg, data_dir, model=model, callbacks=[callback], reward_funcs=funcs, resume=resume)
+    result = train(cfg, data_dir, model=model, callbacks=[callback], reward_funcs=funcs, resume=resume)
+    result.io = callback.io_summary()  # for the comparison report: did training wait on images?
+    return result
 
 
 @dataclass

@@ -28,6 +28,8 @@ class TrainResult:
     global_step: int
     log_history: list[dict[str, Any]] = field(default_factory=list)
     train_ids: list[str] = field(default_factory=list)
+    #: data loading during training (`MlflowGRPOCallback.io_summary`), filled by the caller that measured it
+    io: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_model(cfg: ExperimentConfig) -> str:
