@@ -7,13 +7,13 @@ is one new file and the entry point never becomes a merge hotspot.
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
 
 import typer
 
 import harness.commands
 from harness.commands._common import guard_app
+from harness.commands._output import configure_output
 
 app = typer.Typer(
     name="mmrl",
@@ -25,15 +25,10 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):  # left by an earlier in-process invocation whose stderr is gone
-        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
-            root.removeHandler(handler)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+def _root(verbose: bool = typer.Option(
+    False, "--verbose", "-v", help="Log debug messages, every third-party log and warning, and TRL's raw log dicts.",
+)) -> None:
+    configure_output(verbose)
 
 
 def _register_commands() -> None:

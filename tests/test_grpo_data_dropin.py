@@ -50,7 +50,7 @@ def test_stock_grpo_trainer_trains_on_the_stock_loaded_jsonl_from_another_direct
         args=GRPOConfig(
             output_dir=str(tmp_path / "grpo"), max_steps=1, per_device_train_batch_size=2, num_generations=2,
             max_completion_length=4, use_cpu=True, bf16=False, report_to="none", logging_steps=1,
-            save_strategy="no", gradient_checkpointing=False, dataloader_num_workers=0,
+            save_strategy="no", activation_checkpointing=False, dataloader_num_workers=0,
         ),
         train_dataset=ds,
     )

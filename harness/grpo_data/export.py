@@ -277,7 +277,7 @@ def export_grpo(
         manifest["image_paths"] = "relative" if relative_paths or fmt != TRL else "absolute"
         write_manifest(out, manifest)
     result.seconds = time.perf_counter() - started
-    log.info("exported %s", result.summary())
+    log.debug("exported %s", result.summary())  # the caller prints or records it: once
     return result
 
 

@@ -30,7 +30,7 @@ def export_data(cfg: ExperimentConfig, data_dir: Path) -> dict[str, Any]:
 
 
 def run_training(
-    cfg: ExperimentConfig, data_dir: Path, *, model: str | None = None, resume: bool = False
+    cfg: ExperimentConfig, data_dir: Path, *, model: str | None = None, resume: bool | str = False
 ) -> TrainResult:
     """Train inside the caller's active MLflow run (if any)."""
     from harness.grpo_data import get_io_stats
