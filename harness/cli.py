@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
 )
 
 
@@ -41,7 +42,18 @@ def _register_commands() -> None:
             register(app)
 
 
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Click's plain help layout for every command and group: at 80 columns typer's rich panels gave the long
+    option names and metavars three quarters of the width and cut the help text to one word per line
+    (`(HuggingFaceTB/…`). Click's layout wraps the help text under a bounded option column instead."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
 _register_commands()
+_plain_help(app)
 guard_app(app)  # one-line errors, never a traceback, for bad input and OS faults (harness.commands._common)
 
 

@@ -13,6 +13,7 @@ console = Console()
 
 CONFIG_HELP = "Experiment YAML (see experiments/demo.yaml)."
 SET_HELP = "Override a config field, e.g. --set grpo.max_steps=4 (repeatable)."
+LIMIT_HELP = "Evaluate at most N held-out examples per domain (= --set eval.limit=N)."
 FALLBACK_HELP = "'local': record into the local SQLite store if the tracking store is unreachable or read-only."
 
 
@@ -71,6 +72,7 @@ def pipeline_cmd(
     ),
     tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    limit: int = typer.Option(None, "--limit", min=1, help=LIMIT_HELP),
 ) -> None:
     """The main job: data → EDA → baseline eval → GRPO → re-eval → report, resumable by stage, nested MLflow runs.
 
@@ -80,7 +82,7 @@ def pipeline_cmd(
     """
     from harness.pipeline import STAGES, run_pipeline
 
-    cfg = _config(config, overrides)
+    cfg = _config(config, [*(overrides or []), *([f"eval.limit={limit}"] if limit is not None else [])])
     chosen = tuple(s.strip() for s in stages.split(",") if s.strip()) if stages else STAGES
     unknown = set(chosen) - set(STAGES)
     if unknown or not chosen:
