@@ -101,10 +101,11 @@ def eval_command(
         result = run_eval(request)
     print_eval_table(result, console)
     summary, _ = write_summary(result)
-    console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}")
+    # paths unwrapped (soft_wrap), so they can be copied whole from a narrow terminal
+    console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}", soft_wrap=True, highlight=False)
     if mlflow:
         run_id = record_evaluation(result, run_name=run_name, experiment=experiment, tracking_uri=tracking)
-        console.print(f"MLflow run {run_id} ({tracking})")
+        console.print(f"MLflow run {run_id} ({tracking})", soft_wrap=True, highlight=False)
 
 
 def _tracking(uri: str | None, fallback: str | None, experiment: str | None) -> str:
