@@ -7,13 +7,13 @@ is one new file and the entry point never becomes a merge hotspot.
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
 
 import typer
 
 import harness.commands
 from harness.commands._common import guard_app
+from harness.commands._output import configure_output
 
 app = typer.Typer(
     name="mmrl",
@@ -21,19 +21,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
 )
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):  # left by an earlier in-process invocation whose stderr is gone
-        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
-            root.removeHandler(handler)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+def _root(verbose: bool = typer.Option(
+    False, "--verbose", "-v", help="Log debug messages, every third-party log and warning, and TRL's raw log dicts.",
+)) -> None:
+    configure_output(verbose)
 
 
 def _register_commands() -> None:
@@ -46,7 +42,18 @@ def _register_commands() -> None:
             register(app)
 
 
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Click's plain help layout for every command and group: at 80 columns typer's rich panels gave the long
+    option names and metavars three quarters of the width and cut the help text to one word per line
+    (`(HuggingFaceTB/…`). Click's layout wraps the help text under a bounded option column instead."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
 _register_commands()
+_plain_help(app)
 guard_app(app)  # one-line errors, never a traceback, for bad input and OS faults (harness.commands._common)
 
 

@@ -97,11 +97,27 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def io_rows(io: dict[str, Any]) -> list[dict[str, str]]:
+    """Data loading during GRPO as (figure, value) rows; empty when training recorded none (an older state)."""
+    if not io:
+        return []
+    rows = [("images read", _fmt(io.get("images"))), ("rows read", _fmt(io.get("rows"))),
+            ("MB read", f"{(io.get('bytes_read') or 0) / 1e6:.2f}"),
+            ("seconds reading + decoding", _fmt(io.get("load_seconds"))),
+            ("images per second (while loading)", _fmt(io.get("images_per_s"))),
+            ("share of step time spent loading", _fmt(io.get("data_wait_share")))]
+    return [{"figure": name, "value": value} for name, value in rows]
+
+
 def render_comparison(
     *, baseline: dict[str, Any], trained: dict[str, Any], log_history: list[dict[str, Any]],
-    out_dir: str | Path, title: str = "Baseline vs GRPO",
+    out_dir: str | Path, title: str = "Baseline vs GRPO", io: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write `comparison.html` (self-contained), `comparison.md` and the chart PNGs; return their paths."""
+    """Write `comparison.html` (self-contained), `comparison.md` and the chart PNGs; return their paths.
+
+    `io` is the training run's data-loading summary (`MlflowGRPOCallback.io_summary`): a reader can tell from
+    the report alone whether GRPO waited on images.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = comparison_rows(baseline, trained)
@@ -116,7 +132,7 @@ def render_comparison(
         paths[name].write_bytes(png)
     probe = {"baseline": baseline.get("train_prompts_probe", {}), "trained": trained.get("train_prompts_probe", {})}
     context = {
-        "title": title, "rows": rows, "tiers": tiers, "fmt": _fmt, "probe": probe,
+        "title": title, "rows": rows, "tiers": tiers, "fmt": _fmt, "probe": probe, "io": io_rows(io or {}),
         "charts": {name: embed_png(paths[name]) for name in charts},
         "baseline_model": baseline.get("model"), "trained_model": trained.get("model"),
         "n_steps": max([h.get("step", 0) for h in log_history] or [0]),

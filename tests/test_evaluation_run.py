@@ -17,7 +17,7 @@ from harness.data import PromptSpec
 from harness.evaluation import EvalRequest, mean_stderr, run_eval, wilson_interval
 from harness.evaluation.lm import ProcessorAwareHFMultimodalLM
 from harness.evaluation.runner import select_tasks
-from harness.evaluation.table import eval_table
+from harness.evaluation.table import eval_table, eval_tables, print_eval_table
 from harness.models import build_tiny_vlm, prompt_messages
 from harness.tracking.eval_log import EVAL_IDS_FILE, SUMMARY_FILE, record_evaluation
 
@@ -100,6 +100,22 @@ def test_table_has_a_row_per_domain_plus_all_and_a_column_per_tier(in_memory_res
     assert table.row_count == 5
     headers = [column.header for column in table.columns]
     assert {"n", "acc ± se", "95% CI", "answer found", *in_memory_result.tier_names} <= set(headers)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_table_fits_a_narrow_terminal_without_cutting_a_cell(in_memory_result, width):
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    print_eval_table(in_memory_result, console)
+    text = console.export_text()
+    assert "…" not in text
+    assert all(len(line) <= width for line in text.splitlines())
+    for word in ("Chemistry", "Biology", "acc ± se", "answer found", *in_memory_result.tier_names):
+        assert word in text, word
+    assert len(eval_tables(in_memory_result, Console(width=200, file=io.StringIO()))) == 1  # wide: one table
 
 
 @pytest.mark.parametrize(

@@ -98,18 +98,19 @@ def test_disk_full_during_export_on_a_real_tmpfs(small_source, tmp_path):
 
 def test_disk_full_simulated_midway_leaves_nothing_half_written_and_resumes(small_source, tmp_path):
     out = tmp_path / "out"
-    proc = run(mmrl("export", str(small_source), "--out", str(out)), cwd=tmp_path,
+    proc = run(mmrl("export", str(small_source), "--out", str(out), "--relative-paths"), cwd=tmp_path,
                env={**enospc_env(out, 20_000), "MMRL_CACHE_DIR": str(tmp_path / "cache")})
     assert_failed_cleanly(proc, OS_FAULT, "no space left on device", str(out))
     assert_nothing_half_written(out)
     assert any((out / "images").rglob("*.png"))  # it did get going before the disk filled
 
-    again = run(mmrl("export", str(small_source), "--out", str(out)), cwd=tmp_path, env=env_for(tmp_path))
-    assert again.returncode == 0, again.stderr[-2000:]
-    clean = run(mmrl("export", str(small_source), "--out", str(tmp_path / "clean")), cwd=tmp_path,
+    again = run(mmrl("export", str(small_source), "--out", str(out), "--relative-paths"), cwd=tmp_path,
                 env=env_for(tmp_path))
+    assert again.returncode == 0, again.stderr[-2000:]
+    clean = run(mmrl("export", str(small_source), "--out", str(tmp_path / "clean"), "--relative-paths"),
+                cwd=tmp_path, env=env_for(tmp_path))
     assert clean.returncode == 0
-    for name in ("train.jsonl", "eval.jsonl", "manifest.json"):
+    for name in ("train.jsonl", "eval.jsonl", "manifest.json"):  # relative paths: comparable across folders
         assert (out / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
 
 
@@ -188,15 +189,16 @@ def test_an_os_fault_inside_a_command_is_translated_and_a_bug_is_not(monkeypatch
 
 def test_two_exports_into_one_folder_both_succeed_with_identical_files(small_source, tmp_path):
     out = tmp_path / "shared"
-    procs = [subprocess.Popen(mmrl("export", str(small_source), "--out", str(out)), cwd=tmp_path,
-                              env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen(mmrl("export", str(small_source), "--out", str(out), "--relative-paths"),
+                              cwd=tmp_path, env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
              for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
     for proc, (_, stderr) in zip(procs, outputs):
         assert proc.returncode == 0, stderr[-3000:]
         assert "Traceback" not in stderr
     clean = tmp_path / "clean"
-    export_grpo(str(small_source), clean)
+    export_grpo(str(small_source), clean, relative_paths=True)  # comparable across folders
     for name in ("train.jsonl", "eval.jsonl", "rejected.jsonl", "manifest.json"):
         assert (out / name).read_bytes() == (clean / name).read_bytes(), name
     assert not list(out.rglob("*" + PARTIAL_SUFFIX))

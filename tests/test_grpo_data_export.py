@@ -132,16 +132,28 @@ def test_manifest_records_split_ids_counts_and_checksums(source, tmp_path):
     assert manifest["splits"]["train"]["rows"] == len(expected.train_ids)
 
 
-def test_plain_datasets_json_loader_reads_the_jsonl_with_paths_relative_to_the_manifest(source, tmp_path):
+def test_plain_datasets_json_loader_reads_the_jsonl_with_absolute_paths_into_the_export(source, tmp_path):
     out = tmp_path / "export"
     export_grpo(source, out, splits="train")
     assert not (out / "eval.jsonl").exists()
     ds = datasets.load_dataset("json", data_files=str(out / "train.jsonl"), split="train",
                                cache_dir=str(tmp_path / "hf-cache"))
     assert len(ds) == read_manifest(out)["splits"]["train"]["rows"]
+    assert read_manifest(out)["image_paths"] == "absolute"
+    images = (out / "images").resolve()
     for row in ds:
-        assert row["images"] and all(p.startswith("images/") and (out / p).is_file() for p in row["images"])
+        assert row["images"] and all(Path(p).is_absolute() and Path(p).is_file() for p in row["images"])
+        assert all(Path(p).is_relative_to(images) for p in row["images"])
         assert sum(b["type"] == "image" for b in row["prompt"][-1]["content"]) == len(row["images"])
+
+
+def test_relative_paths_are_relative_to_the_export_folder(source, tmp_path):
+    out = tmp_path / "export"
+    export_grpo(source, out, splits="train", relative_paths=True)
+    assert read_manifest(out)["image_paths"] == "relative"
+    for line in (out / "train.jsonl").read_text().splitlines():
+        paths = json.loads(line)["images"]
+        assert paths and all(p.startswith("images/") and (out / p).is_file() for p in paths)
 
 
 def test_images_are_decoded_only_when_rows_are_read(source, tmp_path):
@@ -222,14 +234,30 @@ def test_trl_renders_exactly_one_image_token_per_image(source, tmp_path, system_
 
 @pytest.mark.parametrize("fmt", ["trl", "verl"])
 def test_same_input_gives_byte_identical_output(source, tmp_path, fmt):
-    first = export_grpo(source, tmp_path / "a", fmt=fmt)
-    export_grpo(source, tmp_path / "b", fmt=fmt)
+    """Relative paths: identical in any folder. Default (absolute for TRL): identical up to the folder's path."""
+    first = export_grpo(source, tmp_path / "a", fmt=fmt, relative_paths=True)
+    export_grpo(source, tmp_path / "b", fmt=fmt, relative_paths=True)
     files_a = all_files(tmp_path / "a")
     assert files_a == all_files(tmp_path / "b")
     assert "manifest.json" in files_a and any(name.startswith("images/") for name in files_a)
-    again = export_grpo(source, tmp_path / "a", fmt=fmt)  # rerun in place
+    again = export_grpo(source, tmp_path / "a", fmt=fmt, relative_paths=True)  # rerun in place
     assert all_files(tmp_path / "a") == files_a
     assert first.images_written > 0 and again.images_written == 0 and again.images_reused == first.images_written
+
+    export_grpo(source, tmp_path / "c", fmt=fmt)
+    export_grpo(source, tmp_path / "d", fmt=fmt)
+    files_c, files_d = all_files(tmp_path / "c"), all_files(tmp_path / "d")
+    prefix = {name: (str((tmp_path / name).resolve()) + "/").encode() for name in "cd"}
+    assert files_c.keys() == files_d.keys()
+    for name in set(files_c) - {"manifest.json"}:
+        assert files_c[name].replace(prefix["c"], b"") == files_d[name].replace(prefix["d"], b""), name
+    manifests = [json.loads(files["manifest.json"]) for files in (files_c, files_d)]
+    for manifest in manifests:  # the data files' checksums cover their (folder-dependent) paths
+        for entry in manifest["splits"].values():
+            entry.pop("sha256")
+    assert manifests[0] == manifests[1]
+    export_grpo(source, tmp_path / "c", fmt=fmt)
+    assert all_files(tmp_path / "c") == files_c
 
 
 def test_an_error_midway_leaves_no_split_file_and_no_manifest(source, tmp_path):
@@ -308,8 +336,14 @@ def test_killed_export_resumes_to_the_same_bytes_as_a_clean_run(source, tmp_path
 
     resumed = export_grpo(source, out)
     assert resumed.images_reused > 0
-    export_grpo(source, tmp_path / "clean")
-    assert all_files(out) == all_files(tmp_path / "clean")
+    clean = tmp_path / "clean"
+    export_grpo(source, clean)
+    moved = {name: data.replace(str(out.resolve()).encode(), str(clean.resolve()).encode())
+             for name, data in all_files(out).items() if name != "manifest.json"}
+    assert moved == {name: data for name, data in all_files(clean).items() if name != "manifest.json"}
+    export_grpo(source, out, relative_paths=True)
+    export_grpo(source, clean, relative_paths=True)
+    assert all_files(out) == all_files(clean)
 
 
 def _export_peak_bytes(ds: datasets.Dataset, out: Path) -> int:

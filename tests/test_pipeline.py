@@ -44,6 +44,19 @@ def test_comparison_rows_and_report(tmp_path):
     markdown = paths["markdown"].read_text()
     assert "| Math | 4 | 0.500 ± 0.200 | 0.750 ± 0.200 | 0.250 |" in markdown
     assert paths["reward_curve"].stat().st_size > 1000
+    assert "Data loading" not in markdown  # no I/O recorded, no empty section
+
+
+def test_the_report_shows_the_io_of_training(tmp_path):
+    before, after = summary(0.25, 8, {"Math": 0.5}), summary(0.5, 8, {"Math": 0.75})
+    io = {"images": 120.0, "rows": 96.0, "bytes_read": 2_500_000.0, "load_seconds": 0.6, "images_per_s": 200.0,
+          "data_wait_share": 0.05, "step_seconds": 12.0}
+    paths = render_comparison(baseline=before, trained=after, log_history=[], out_dir=tmp_path, io=io)
+    markdown = paths["markdown"].read_text()
+    for line in ("| images read | 120 |", "| MB read | 2.50 |", "| images per second (while loading) | 200 |",
+                 "| share of step time spent loading | 0.050 |"):
+        assert line in markdown
+    assert "Data loading during GRPO" in paths["html"].read_text()
 
 
 def test_state_is_discarded_when_the_config_changes(tmp_path):

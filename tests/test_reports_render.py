@@ -70,3 +70,18 @@ def test_write_text_is_atomic_and_creates_folders(tmp_path):
     write_text(target, "again")
     assert target.read_text() == "again"
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]  # no temp files left behind
+
+
+def test_reports_are_readable_by_others_as_a_plain_write_would_be(tmp_path):
+    """Atomic writes (temp file + rename) must not carry a temp file's private 0600 mode into the report."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        written = write_text(tmp_path / "report.md", "# r\n")
+        plain = tmp_path / "plain.md"
+        plain.write_text("# r\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o644

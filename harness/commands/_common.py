@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import click
 import typer
@@ -41,6 +41,29 @@ MAX_IMAGE_BYTES_OPTION = typer.Option(
     None, "--max-image-bytes", min=1, envvar="MMRL_MAX_IMAGE_BYTES",
     help="Reject (per row) image files larger than this many bytes; default 64 MiB.",
 )
+
+
+SOURCE_HELP = (
+    "'sample' (bundled offline sample, the default), a hub id (TuringEnterprises/Open-MM-RL) or a local "
+    "parquet/jsonl/arrow file or folder."
+)
+#: `--data` on every command that reads a source; where a command took the source as a positional argument,
+#: the argument stays as an alias (`mmrl eda sample` and `mmrl eda --data sample` are the same command).
+_DATA_HELP = "Data source: " + SOURCE_HELP
+_SOURCE_HELP = "Same as --data (kept for older command lines)."
+DATA_OPTION = typer.Option(None, "--data", "-d", help=_DATA_HELP, show_default=False)
+SOURCE_ARGUMENT = typer.Argument(None, help=_SOURCE_HELP, show_default=False, metavar="SOURCE")
+#: the same two for commands written with `Annotated` (typer refuses a default inside it)
+DataOpt = Annotated[str | None, typer.Option("--data", "-d", help=_DATA_HELP, show_default=False)]
+SourceArg = Annotated[str | None, typer.Argument(help=_SOURCE_HELP, show_default=False, metavar="SOURCE")]
+
+
+def resolve_source(data: str | None, positional: str | None, default: str = "sample") -> str:
+    """The data source from `--data` or the positional alias; both given and different is an error."""
+    if data is not None and positional is not None and data != positional:
+        raise typer.BadParameter(f"two data sources given: --data {data!r} and the argument {positional!r}; "
+                                 "give one", param_hint="--data")
+    return data if data is not None else positional if positional is not None else default
 
 
 def image_policy(image_root: Any, allow_absolute: bool, max_image_bytes: int | None):

@@ -25,6 +25,7 @@ SHAPE_HELP = ("Model shape to build (random init, offline): tiny, smolvlm-256m, 
 MODEL_HELP = "A real checkpoint (local folder or hub id) instead of the built shape."
 CONFIG_HELP = "Experiment YAML whose grpo/eval/generation settings are measured (default: the shape's)."
 SET_HELP = "Override a config field, e.g. --set generation.fast=true (repeatable)."
+FALLBACK_HELP = "'local': record into the local SQLite store if the tracking store is unreachable or read-only."
 
 
 def _options(shape: str, model: str | None, config: Path | None, overrides: list[str] | None, **extra):
@@ -45,12 +46,13 @@ def _options(shape: str, model: str | None, config: Path | None, overrides: list
     return BenchOptions(shape=shape, model=model, config=config, overrides=pairs, **extra)
 
 
-def _tracking(enabled: bool, uri: str | None, experiment: str) -> str | None:
+def _tracking(enabled: bool, uri: str | None, experiment: str, fallback: str | None = None) -> str | None:
     if not enabled:
         return None
     from harness.tracking import resolve_tracking_uri
 
-    return resolve_tracking_uri(uri, experiment=experiment)  # before the work: a bad store fails in seconds
+    # before the work: a bad store fails in seconds
+    return resolve_tracking_uri(uri, fallback=fallback, experiment=experiment)
 
 
 def _finish(record: dict, as_json: bool, tracking: str | None, experiment: str) -> None:
@@ -83,16 +85,17 @@ def train_cmd(
     warmup_steps: int = typer.Option(
         1, "--warmup-steps", min=0, help="Leading steps left out of the means (compilation, allocator warm-up)."
     ),
-    data: str = typer.Option("sample", "--data", help="Data source (default: the bundled offline sample)."),
+    data: str = typer.Option("sample", "--data", "-d", help="Data source (default: the bundled offline sample)."),
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
     output_dir: Path = typer.Option(
-        None, "--output-dir", "-o", help="Keep the run folder here (default: a temporary one)."
+        None, "--out", "--output-dir", "-o", help="Keep the run folder here (default: a temporary one)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
     mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the figures as an MLflow run."),
     tracking_uri: str = typer.Option(
         None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."
     ),
+    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
     experiment: str = typer.Option("open-mm-rl-bench", "--experiment", help="MLflow experiment."),
 ) -> None:
     """Run N GRPO steps (stock TRL GRPOTrainer) and report seconds per step, the share spent generating,
@@ -101,7 +104,7 @@ def train_cmd(
 
     opts = _options(shape, model, config, overrides, steps=steps, warmup_steps=warmup_steps, data=data,
                     output_dir=output_dir)
-    _run(bench_train, opts, as_json, _tracking(mlflow, tracking_uri, experiment), experiment)
+    _run(bench_train, opts, as_json, _tracking(mlflow, tracking_uri, experiment, tracking_fallback), experiment)
 
 
 def eval_cmd(
@@ -114,16 +117,17 @@ def eval_cmd(
     batch_size: int = typer.Option(
         None, "--batch-size", min=1, help="Generation batch size (default: eval.batch_size)."
     ),
-    data: str = typer.Option("sample", "--data", help="Data source (default: the bundled offline sample)."),
+    data: str = typer.Option("sample", "--data", "-d", help="Data source (default: the bundled offline sample)."),
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
     output_dir: Path = typer.Option(
-        None, "--output-dir", "-o", help="Keep lm-eval's outputs here (default: a temporary folder)."
+        None, "--out", "--output-dir", "-o", help="Keep lm-eval's outputs here (default: a temporary folder)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
     mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the figures as an MLflow run."),
     tracking_uri: str = typer.Option(
         None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."
     ),
+    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
     experiment: str = typer.Option("open-mm-rl-bench", "--experiment", help="MLflow experiment."),
 ) -> None:
     """Evaluate (lm-eval, the open_mm_rl task) on a few held-out docs and report samples/s, generated tokens/s
@@ -132,7 +136,7 @@ def eval_cmd(
 
     opts = _options(shape, model, config, overrides, limit=limit, batch_size=batch_size, data=data,
                     output_dir=output_dir)
-    _run(bench_eval, opts, as_json, _tracking(mlflow, tracking_uri, experiment), experiment)
+    _run(bench_eval, opts, as_json, _tracking(mlflow, tracking_uri, experiment, tracking_fallback), experiment)
 
 
 def register(app: typer.Typer) -> None:

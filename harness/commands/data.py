@@ -12,23 +12,21 @@ from rich.table import Table
 
 from harness.commands._common import (
     ALLOW_ABSOLUTE_OPTION,
+    DATA_OPTION,
     IMAGE_ROOT_OPTION,
     MAX_IMAGE_BYTES_OPTION,
+    SOURCE_ARGUMENT,
     image_policy,
+    resolve_source,
 )
 
 data_app = typer.Typer(help="Inspect datasets and map their images to a content-addressed store.", no_args_is_help=True)
 console = Console()
 
-SOURCE_HELP = (
-    "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) "
-    "or a local parquet/jsonl/arrow file or folder."
-)
-
-
 @data_app.command("info")
 def info(
-    source: str = typer.Argument("sample", help=SOURCE_HELP),
+    positional: str = SOURCE_ARGUMENT,
+    data: str = DATA_OPTION,
     split: str = typer.Option("train", help="Split to load."),
     revision: str = typer.Option(None, help="Hub revision (commit, tag or branch) to pin."),
     image_root: Path = IMAGE_ROOT_OPTION,
@@ -38,6 +36,7 @@ def info(
     from harness.data import fingerprint, load_source
     from harness.data.normalize import find_image_columns
 
+    source = resolve_source(data, positional)
     policy = image_policy(image_root, allow_absolute_image_paths, None)
     loaded = load_source(source, split=split, revision=revision, images=policy)
     ds, raw = loaded.dataset, loaded.raw
@@ -90,7 +89,8 @@ def _image_counts(ds) -> tuple[list[int], Counter]:
 
 @data_app.command("materialize")
 def materialize(
-    source: str = typer.Argument("sample", help=SOURCE_HELP),
+    positional: str = SOURCE_ARGUMENT,
+    data: str = DATA_OPTION,
     out: Path = typer.Option(..., "--out", "-o", help="Root of the image store; receives <sha[:2]>/<sha>.<ext> files."),
     split: str = typer.Option("train", help="Split to load."),
     revision: str = typer.Option(None, help="Hub revision to pin."),
@@ -99,12 +99,13 @@ def materialize(
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
     max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
 ) -> None:
-    """Write every distinct image of SOURCE once to OUT and save the path-mapped records as OUT/records.jsonl."""
+    """Write every distinct image of the source once to OUT and save the path-mapped records as OUT/records.jsonl."""
     from tqdm import tqdm
 
     from harness.data import load_source, materialize_images
     from harness.fs import atomic_target, ensure_writable_dir, write_text_atomic
 
+    source = resolve_source(data, positional)
     ensure_writable_dir(out, what="image store")
     policy = image_policy(image_root, allow_absolute_image_paths, max_image_bytes)
     loaded = load_source(source, split=split, revision=revision, images=policy)

@@ -12,19 +12,18 @@ from rich.table import Table
 
 from harness.commands._common import (
     ALLOW_ABSOLUTE_OPTION,
+    DATA_OPTION,
     IMAGE_ROOT_OPTION,
     MAX_IMAGE_BYTES_OPTION,
+    SOURCE_ARGUMENT,
     image_policy,
+    resolve_source,
 )
 
 log = logging.getLogger(__name__)
 console = Console()
 
 DEFAULT_OUT = Path("eda")
-SOURCE_HELP = (
-    "'sample' (bundled offline sample), a hub id (TuringEnterprises/Open-MM-RL) or a local parquet/jsonl/arrow "
-    "file or folder."
-)
 
 
 def _print_summary(summary: dict[str, Any], out: Path, report_html: Path) -> None:
@@ -57,7 +56,8 @@ def _print_summary(summary: dict[str, Any], out: Path, report_html: Path) -> Non
 
 
 def eda(
-    source: str = typer.Argument("sample", help=SOURCE_HELP),
+    positional: str = SOURCE_ARGUMENT,
+    data: str = DATA_OPTION,
     tokenizer: str = typer.Option(
         "tiny",
         "--tokenizer",
@@ -74,7 +74,9 @@ def eda(
     max_domain_share: float = typer.Option(0.4, min=0.0, max=1.0, help="Flag a domain holding more than this share."),
     min_subdomain_examples: int = typer.Option(5, min=1, help="Flag a sub-domain with fewer examples than this."),
     batch_size: int = typer.Option(32, min=1, help="Rows per streamed batch (bounds memory)."),
-    mlflow: bool = typer.Option(False, "--mlflow", help="Log numbers as params/metrics and the report as artifacts."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Analyse only the first N rows (a quick look)."),
+    mlflow: bool = typer.Option(False, "--mlflow/--no-mlflow",
+                                help="Log numbers as params/metrics and the report as artifacts."),
     tracking_uri: str = typer.Option(
         None, "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."
     ),
@@ -90,7 +92,7 @@ def eda(
     allow_absolute_image_paths: bool = ALLOW_ABSOLUTE_OPTION,
     max_image_bytes: int = MAX_IMAGE_BYTES_OPTION,
 ) -> None:
-    """Analyse SOURCE before training: domain balance, lengths in characters and in the target model's tokens
+    """Analyse a data source before training: domain balance, lengths in characters and in the target model's tokens
     (image tokens included: the context window you need), image formats and sizes, answer types, duplicates,
     corrupt images and missing answers. Writes OUT/summary.json, OUT/charts/*.png, OUT/tables/*.csv and a
     self-contained OUT/report.html."""
@@ -101,6 +103,7 @@ def eda(
     from harness.fs import ensure_writable_dir
     from reports.eda import write_eda_report
 
+    source = resolve_source(data, positional)
     run_uri = None
     if mlflow:  # the store and the output folder are checked before the (long) analysis
         from harness.tracking import resolve_tracking_uri
@@ -110,6 +113,8 @@ def eda(
     loaded = load_source(source, split=split, revision=revision,
                          images=image_policy(image_root, allow_absolute_image_paths, max_image_bytes))
     dataset = loaded.dataset
+    if limit is not None and limit < len(dataset):
+        dataset = dataset.select(range(limit))
     loaded.log_rejections(source)
     from harness.eda import resolve_token_counter
 

@@ -57,7 +57,8 @@ def eval_command(
     max_images: Annotated[int | None, typer.Option(min=1, help="At most N images per example.")] = None,
     device: Annotated[str | None, typer.Option(help="Torch device (default: cuda if available, else cpu).")] = None,
     task: Annotated[str, typer.Option(help="lm-eval task: the open_mm_rl group or one of its tasks.")] = "open_mm_rl",
-    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where lm-eval writes.")] = Path("out/eval"),
+    output_dir: Annotated[Path, typer.Option(
+        "--out", "--output-dir", "-o", help="Where lm-eval writes (--output-dir: the older name).")] = Path("out/eval"),
     mlflow: Annotated[bool, typer.Option("--mlflow/--no-mlflow", help="Record the run in MLflow.")] = True,
     tracking_uri: TrackingUriOpt = None,
     tracking_fallback: FallbackOpt = None,
@@ -74,7 +75,7 @@ def eval_command(
 ) -> None:
     """Run the open_mm_rl lm-eval task on MODEL and print accuracy per domain and matching tier.
 
-    Writes lm-eval's results JSON and per-sample JSONL under OUTPUT_DIR, prints a domain × tier table with
+    Writes lm-eval's results JSON and per-sample JSONL under OUT, prints a domain × tier table with
     sample counts, standard errors and 95% intervals, and records params, metrics and files in MLflow.
     """
     from harness.evaluation import EvalRequest, run_eval
@@ -100,10 +101,11 @@ def eval_command(
         result = run_eval(request)
     print_eval_table(result, console)
     summary, _ = write_summary(result)
-    console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}")
+    # paths unwrapped (soft_wrap), so they can be copied whole from a narrow terminal
+    console.print(f"lm-eval results: {result.results_path}\nsummary: {summary}", soft_wrap=True, highlight=False)
     if mlflow:
         run_id = record_evaluation(result, run_name=run_name, experiment=experiment, tracking_uri=tracking)
-        console.print(f"MLflow run {run_id} ({tracking})")
+        console.print(f"MLflow run {run_id} ({tracking})", soft_wrap=True, highlight=False)
 
 
 def _tracking(uri: str | None, fallback: str | None, experiment: str | None) -> str:

@@ -31,7 +31,8 @@ def build_tiny(
         "(200 = the demo build, ~30 s on 2 CPU cores); 0 keeps random weights.",
     ),
     source: str = typer.Option(
-        SAMPLE_SOURCE, help="Data whose train split trains the tokenizer and the warm-up."
+        SAMPLE_SOURCE, "--data", "-d", "--source",
+        help="Data whose train split trains the tokenizer and the warm-up (--source: the older name).",
     ),
     eval_fraction: float = typer.Option(
         DEFAULT_EVAL_FRACTION, help="Held-out share of the split (must match the eval's)."

@@ -17,7 +17,7 @@ def rerun_command(
     run_id: str = typer.Argument(..., help="MLflow run id of a pipeline, train, eval or ablation run."),
     tracking_uri: str = typer.Option(None, "--tracking-uri",
                                      help="MLflow store (default: MLFLOW_TRACKING_URI or ./mlruns.db)."),
-    output_dir: Path = typer.Option(None, "--output-dir", "-o",
+    output_dir: Path = typer.Option(None, "--out", "--output-dir", "-o",
                                     help="Where the re-run writes (default: a new folder next to the original's)."),
     model: str = typer.Option(None, "--model", help="Eval runs only: evaluate this model instead of the recorded path "
                                                     "(e.g. the same checkpoint moved to another machine)."),

@@ -13,6 +13,7 @@ console = Console()
 
 CONFIG_HELP = "Experiment YAML (see experiments/demo.yaml)."
 SET_HELP = "Override a config field, e.g. --set grpo.max_steps=4 (repeatable)."
+LIMIT_HELP = "Evaluate at most N held-out examples per domain (= --set eval.limit=N)."
 FALLBACK_HELP = "'local': record into the local SQLite store if the tracking store is unreachable or read-only."
 
 
@@ -71,6 +72,7 @@ def pipeline_cmd(
     ),
     tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    limit: int = typer.Option(None, "--limit", min=1, help=LIMIT_HELP),
 ) -> None:
     """The main job: data → EDA → baseline eval → GRPO → re-eval → report, resumable by stage, nested MLflow runs.
 
@@ -80,19 +82,57 @@ def pipeline_cmd(
     """
     from harness.pipeline import STAGES, run_pipeline
 
-    cfg = _config(config, overrides)
+    cfg = _config(config, [*(overrides or []), *([f"eval.limit={limit}"] if limit is not None else [])])
     chosen = tuple(s.strip() for s in stages.split(",") if s.strip()) if stages else STAGES
     unknown = set(chosen) - set(STAGES)
     if unknown or not chosen:
         raise fail(f"unknown stage(s) {sorted(unknown)}; valid: {', '.join(STAGES)}", EXIT_BAD_INPUT)
     uri = _tracking(tracking_uri, tracking_fallback, cfg)
     state = run_pipeline(cfg, stages=chosen, tracking_uri=uri, say=console.print, fresh=fresh)
-    report = state.completed.get("report", {}).get("html")
+    print_pipeline_end(state, uri, console)
+
+
+def before_after_table(baseline: dict, trained: dict):
+    """Held-out accuracy per domain before and after GRPO, and the mean reward on the training prompts: the
+    pipeline's answer in five short columns (fits 80 columns; the report has the uncertainties and charts)."""
+    from rich.table import Table
+
+    from reports.comparison import comparison_rows
+
+    def pct(value) -> str:
+        return "–" if value is None else f"{100 * value:.1f}"
+
+    table = Table(title="held-out accuracy (%)")
+    for name, justify in (("domain", "left"), ("n", "right"), ("before", "right"), ("after GRPO", "right"),
+                          ("change", "right")):
+        table.add_column(name, justify=justify)
+    for row in comparison_rows(baseline, trained):
+        delta = row.get("delta")
+        table.add_row(row["domain"], str(row.get("n") or ""), pct(row.get("baseline")), pct(row.get("trained")),
+                      "–" if delta is None else f"{100 * delta:+.1f}", style="bold" if row["domain"] == "overall"
+                      else None)
+    before = (baseline.get("train_prompts_probe") or {}).get("mean_reward")
+    after = (trained.get("train_prompts_probe") or {}).get("mean_reward")
+    if before is not None and after is not None:
+        table.caption = f"train-prompt reward: {before:.3f} → {after:.3f}"
+    return table
+
+
+def print_pipeline_end(state, uri: str, out: Console) -> None:
+    """The before/after table, the report, and one `mlflow ui` line that is never wrapped (so it pastes)."""
+    import json
+
+    done = state.completed
+    if "baseline_eval" in done and "final_eval" in done:
+        summaries = [json.loads(Path(done[s]["summary"]).read_text(encoding="utf-8"))
+                     for s in ("baseline_eval", "final_eval")]
+        out.print()
+        out.print(before_after_table(*summaries))
+    report = done.get("report", {}).get("html")
     if report:
-        console.print(f"\nreport: [bold]{report}[/bold]")
-    console.print(
-        f"MLflow: parent run {state.parent_run_id}; browse with [bold]mlflow ui --backend-store-uri {uri}[/bold]"
-    )
+        out.print(f"report: {report}", soft_wrap=True, highlight=False, markup=False)
+    out.print(f"MLflow parent run: {state.parent_run_id}; browse with:", highlight=False)
+    out.print(f"mlflow ui --backend-store-uri {uri}", soft_wrap=True, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -108,7 +108,7 @@ def materialize_images(
         datasets.Dataset.from_dict({k: [] for k in _path_features(features)}, features=_path_features(features))
     )
     _write_rejected(root, result.rejected)
-    log.info("materialised %s", result.summary())
+    log.debug("materialised %s", result.summary())  # the caller prints or records it: once
     return result
 
 

@@ -8,10 +8,12 @@ fingerprint to prove which rows were scored, and the request itself (`EvalResult
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,33 @@ class _LmEvalRun:
     samples_paths: list[Path]
 
 
+def _git_describe_quietly() -> str | None:
+    """lm-eval's `get_git_commit_hash` (`git describe --always` in the working directory) without its noise.
+
+    lm-eval runs git with stderr inherited, so outside a checkout every evaluation printed
+    `fatal: not a git repository`; the value it records is the same (the hash, or None).
+    """
+    try:
+        out = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+@contextlib.contextmanager
+def _quiet_git_hash() -> Iterator[None]:
+    """Swap lm-eval's git lookup for the quiet one while `simple_evaluate` runs (it imports the function into
+    `lm_eval.evaluator`, so that is the name to replace)."""
+    import lm_eval.evaluator
+
+    original = lm_eval.evaluator.get_git_commit_hash
+    lm_eval.evaluator.get_git_commit_hash = _git_describe_quietly
+    try:
+        yield
+    finally:
+        lm_eval.evaluator.get_git_commit_hash = original
+
+
 def _run_lm_eval(request: EvalRequest, lm: Any, task_names: list[str], metadata: dict[str, Any]) -> _LmEvalRun:
     """lm-eval's own `simple_evaluate` on our task folder, outputs written as its CLI writes them."""
     from lm_eval import simple_evaluate
@@ -106,22 +135,23 @@ def _run_lm_eval(request: EvalRequest, lm: Any, task_names: list[str], metadata:
     tracker = EvaluationTracker(output_path=str(output_dir))
     seed = request.random_seed
     start = time.perf_counter()
-    results = simple_evaluate(
-        model=lm,
-        model_args={"pretrained": _model_label(request.model)},
-        tasks=task_names,
-        task_manager=task_manager,
-        limit=request.limit,
-        log_samples=True,
-        apply_chat_template=True,
-        system_instruction=request.prompt.system_prompt,
-        gen_kwargs=_parse_gen_kwargs(request.gen_kwargs),
-        evaluation_tracker=tracker,
-        random_seed=seed,
-        numpy_random_seed=seed,
-        torch_random_seed=seed,
-        fewshot_random_seed=seed,
-    )
+    with _quiet_git_hash():
+        results = simple_evaluate(
+            model=lm,
+            model_args={"pretrained": _model_label(request.model)},
+            tasks=task_names,
+            task_manager=task_manager,
+            limit=request.limit,
+            log_samples=True,
+            apply_chat_template=True,
+            system_instruction=request.prompt.system_prompt,
+            gen_kwargs=_parse_gen_kwargs(request.gen_kwargs),
+            evaluation_tracker=tracker,
+            random_seed=seed,
+            numpy_random_seed=seed,
+            torch_random_seed=seed,
+            fewshot_random_seed=seed,
+        )
     seconds = time.perf_counter() - start
     if results is None:  # only non-zero ranks of a distributed run get None
         raise RuntimeError("lm-eval returned no results (not the main process?)")

@@ -7,6 +7,12 @@ Guarantees, and how they are kept:
   deleted when a run starts and written last, so "manifest present and checksums match" means complete;
 - resumable: a rerun reuses every image already in the store (no decode, no write) and rewrites the
   (cheap, text-only) data files from scratch, giving the same bytes as an uninterrupted run.
+
+Image paths in TRL JSONL are absolute by default, so stock `datasets.load_dataset("json", ...)` plus stock
+`GRPOTrainer` (whose processor opens path strings with transformers' `load_image`, relative to the working
+directory) train from any directory. `relative_paths=True` writes them relative to the export folder, for an
+export that will be moved; `load_grpo_dataset` resolves either. Absolute paths make the JSONL depend on where
+the export lives; exports into the same folder stay byte-identical, and relative ones are identical anywhere.
 """
 
 from __future__ import annotations
@@ -181,9 +187,12 @@ class _SplitExporter:
         spec: PromptSpec,
         classify: AnswerClassifier,
         data_source: str,
+        relative_paths: bool = False,
     ):
         self.fmt, self.out_dir, self.store, self.spec = fmt, out_dir, store, spec
         self.classify, self.data_source = classify, data_source
+        self.relative_paths = relative_paths
+        self._absolute_root = out_dir.resolve()
 
     def record(self, row: dict[str, Any], split: str, index: int) -> tuple[dict[str, Any] | None, Rejection | None]:
         problem = check_source_row(row)
@@ -199,6 +208,8 @@ class _SplitExporter:
         paths = [s.path for s in stored]
         answer_type = self.classify(row["answer"])
         if self.fmt == TRL:
+            if not self.relative_paths:  # what stock TRL opens from any working directory
+                paths = [(self._absolute_root / p).as_posix() for p in paths]
             record = trl_record(row, paths, answer_type, self.spec)
         else:
             record = verl_record(
@@ -222,6 +233,7 @@ def export_grpo(
     source_name: str | None = None,
     image_root: str | os.PathLike | None = None,
     allow_absolute_image_paths: bool = False,
+    relative_paths: bool = False,
     batch_size: int = 64,
     answer_classifier: AnswerClassifier | None = None,
     on_row: Callable[[int], None] | None = None,
@@ -234,10 +246,13 @@ def export_grpo(
     `PromptSpec`; default `boxed`), the same one evaluation asks; `answer_classifier` defaults to
     `rewards.classify_answer`. Rerunning after an interruption resumes (see the module docstring).
 
-    Relative image paths resolve inside `image_root` (default: the source's folder); absolute paths outside
-    it need `allow_absolute_image_paths`. Rows rejected on the way (unreadable JSONL lines, repeated ids,
-    refused or undecodable images, empty answers...) go to `rejected.jsonl` with a reason; the rest export.
-    Two exports into one folder take turns (a folder lock); the second resumes the first's work.
+    Relative image paths resolve inside `image_root` (default: the source's folder); absolute paths outside it need
+    `allow_absolute_image_paths`. The TRL JSONL names its images by absolute path (stock TRL then trains from any
+    working directory) unless `relative_paths`, which names them relative to `out_dir` (an export that can be
+    moved); verl rows carry the image bytes, and their `path` stays relative. Rows rejected on the way (unreadable
+    JSONL lines, repeated ids, refused or undecodable images, empty answers...) go to `rejected.jsonl` with a
+    reason; the rest export. Two exports into one folder take turns (a folder lock); the second resumes the first's
+    work.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {FORMATS}")
@@ -255,13 +270,14 @@ def export_grpo(
         ensure_writable_dir(out, what="export folder", need_bytes=_estimated_bytes(ds, out))
         result = _write_export(
             out, fmt=fmt, chosen=chosen, split=split, spec=spec, classify=classify, name=name,
-            batch_size=batch_size, on_row=on_row, source_rejected=source_rejected,
+            batch_size=batch_size, on_row=on_row, source_rejected=source_rejected, relative_paths=relative_paths,
         )
         result.rows_in += len(source_rejected)
-        write_manifest(out, _manifest(fmt, name, revision, ds, spec, split, result.split_entries,
-                                      result.rejected, out))
+        manifest = _manifest(fmt, name, revision, ds, spec, split, result.split_entries, result.rejected, out)
+        manifest["image_paths"] = "relative" if relative_paths or fmt != TRL else "absolute"
+        write_manifest(out, manifest)
     result.seconds = time.perf_counter() - started
-    log.info("exported %s", result.summary())
+    log.debug("exported %s", result.summary())  # the caller prints or records it: once
     return result
 
 
@@ -277,12 +293,14 @@ def _write_export(
     batch_size: int,
     on_row: Callable[[int], None] | None,
     source_rejected: list[dict[str, Any]],
+    relative_paths: bool = False,
 ) -> ExportResult:
     """The data files, images and `rejected.jsonl` of one export (the caller holds the folder lock)."""
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # from here until the end the export reads as incomplete
     remove_stale_partials(out)
     store = ImageStore(out)
-    exporter = _SplitExporter(fmt=fmt, out_dir=out, store=store, spec=spec, classify=classify, data_source=name)
+    exporter = _SplitExporter(fmt=fmt, out_dir=out, store=store, spec=spec, classify=classify, data_source=name,
+                              relative_paths=relative_paths)
 
     result = ExportResult(out_dir=out, fmt=fmt, files={}, rows={})
     result.rejected.extend(_source_rejection(item) for item in source_rejected)

@@ -1,8 +1,9 @@
 """`load_grpo_dataset`: an exported split as a `datasets.Dataset` whose images are opened on access.
 
-Rows hold only text and relative image paths; a `with_transform` opens the image files of exactly the rows
-being read, so memory holds one batch of decoded images, never the dataset's. The time spent doing so is
-counted in an `IOStats` a trainer callback can read to tell whether training waits on data.
+Rows hold only text and image paths (absolute, or relative to the export folder: either resolves, and an absolute
+path into a moved export's content-addressed `images/` is found in its new place); a `with_transform` opens the
+image files of exactly the rows being read, so memory holds one batch of decoded images, never the dataset's. The
+time spent doing so is counted in an `IOStats` a trainer callback can read to tell whether training waits on data.
 """
 
 from __future__ import annotations
@@ -19,6 +20,27 @@ import datasets
 from harness.data.images import open_image, read_image_bytes
 from harness.grpo_data.formats import FILE_SUFFIX, TRL, TRL_FEATURES
 from harness.grpo_data.manifest import read_manifest, split_entry, verify_file
+from harness.grpo_data.store import IMAGES_DIR
+
+
+def resolve_image_path(path: str, root: Path) -> str:
+    """Where an exported image path points, for an export now at `root` (an already resolved folder).
+
+    Relative paths are relative to the export folder and returned as they are. An absolute path inside `root`
+    is used as written. An absolute path elsewhere that names the content-addressed store
+    (`.../images/<sha[:2]>/<sha>.<ext>`) is looked up under `root/images/` first, so an export moved or
+    copied after writing absolute paths loads its own images. Anything else is returned unchanged, and the
+    confinement check of `read_image_bytes` refuses it (`path_outside_root`) with the path in the message.
+    """
+    candidate = Path(path)
+    if not candidate.is_absolute() or candidate.is_relative_to(root):
+        return path
+    parts = candidate.parts
+    if len(parts) >= 3 and parts[-3] == IMAGES_DIR and len(parts[-2]) == 2 and parts[-1].startswith(parts[-2]):
+        moved = root / IMAGES_DIR / parts[-2] / parts[-1]
+        if moved.is_file():
+            return moved.as_posix()
+    return path
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,7 @@ class OpenImages:
 
     def __init__(self, root: Path, stats: IOStats, mode: str | None = "RGB"):
         self.root, self.stats, self.mode = root, stats, mode
+        self._resolved_root = Path(root).resolve()
 
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         out = dict(batch)
@@ -117,7 +140,7 @@ class OpenImages:
             for paths in batch["images"]:
                 row = []
                 for path in paths or []:
-                    data = read_image_bytes(path, root=self.root)
+                    data = read_image_bytes(resolve_image_path(path, self._resolved_root), root=self.root)
                     n_bytes += len(data)
                     row.append(open_image({"bytes": data, "path": path}, mode=self.mode))
                 n_images += len(row)

@@ -151,9 +151,9 @@ class Pipeline:
         from harness.pipeline.train_stage import run_training
 
         result = run_training(self.cfg, Path(self.state.completed["data"]["data_dir"]), model=self.model_path(),
-                              resume=True)
+                              resume="auto")  # an interrupted stage continues; a first run starts quietly
         return {"model_dir": str(result.model_dir), "global_step": result.global_step,
-                "log_history": result.log_history}
+                "log_history": result.log_history, "io": result.io}
 
     def stage_final_eval(self) -> dict[str, Any]:
         return self._evaluate(self.state.completed["train"]["model_dir"], ROLE_TRAINED)
@@ -165,6 +165,7 @@ class Pipeline:
             baseline=json.loads(Path(self.state.completed["baseline_eval"]["summary"]).read_text()),
             trained=json.loads(Path(self.state.completed["final_eval"]["summary"]).read_text()),
             log_history=self.state.completed["train"].get("log_history", []),
+            io=self.state.completed["train"].get("io") or {},
             out_dir=self.out / "report",
             title=f"{self.cfg.name}: baseline vs GRPO",
         )
@@ -198,8 +199,16 @@ class Pipeline:
         self.preflight(stages)
         with exclusive_folder(self.out, name="pipeline", wait=False, what="pipeline output_dir"):
             use_experiment(self.cfg.tracking.experiment, uri)
+            self._prepare_model(stages)
             self._run_stages(stages)
         return self.state
+
+    def _prepare_model(self, stages: Sequence[str]) -> None:
+        """Build (or find) the model before the first stage, under its own heading: the tiny model's warm-up
+        used to appear under whichever stage first asked for the model ("stage eda")."""
+        if any(s in stages and s not in self.state.completed for s in ("eda", "baseline_eval", "train")):
+            self.say(f"model {self.cfg.model.name_or_path}")
+            self.model_path()
 
     def _run_stages(self, stages: Sequence[str]) -> None:
         parent_kwargs: dict[str, Any] = {"run_id": self.state.parent_run_id} if self.state.parent_run_id else {

@@ -30,7 +30,7 @@ def export_data(cfg: ExperimentConfig, data_dir: Path) -> dict[str, Any]:
 
 
 def run_training(
-    cfg: ExperimentConfig, data_dir: Path, *, model: str | None = None, resume: bool = False
+    cfg: ExperimentConfig, data_dir: Path, *, model: str | None = None, resume: bool | str = False
 ) -> TrainResult:
     """Train inside the caller's active MLflow run (if any)."""
     from harness.grpo_data import get_io_stats
@@ -47,7 +47,9 @@ def run_training(
         completion_samples=recorder.samples,
         completions_every=cfg.logging.completions_every,
     )
-    return train(cfg, data_dir, model=model, callbacks=[callback], reward_funcs=funcs, resume=resume)
+    result = train(cfg, data_dir, model=model, callbacks=[callback], reward_funcs=funcs, resume=resume)
+    result.io = callback.io_summary()  # for the comparison report: did training wait on images?
+    return result
 
 
 @dataclass

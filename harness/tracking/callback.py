@@ -4,6 +4,13 @@ transformers' own MLflowCallback logs only numeric scalars from `logs`; reviewer
 decided each completion, whether the data loader kept up, and what the model actually wrote. This callback
 reads those from the objects that know them (reward functions' hit counters, the loader's I/O counters, a
 completion buffer) without importing their modules, so tracking stays downstream of training.
+
+One name per figure: the reward functions also report tier and failure shares through TRL's `log_metric`
+(`accuracy/tier_exact`, `accuracy/reason_mismatch`), which TRL puts in `logs`; this callback logs the same shares
+from the counters as `hits/<reward>/tier/<tier>`, `hits/<reward>/reason/<reason>` and `hits/<reward>/correct`,
+and drops TRL's copies. I/O counters (`io/images`, `io/rows`, `io/bytes_read`, `io/load_seconds`) are totals since
+training began, so they never fall back to 0 (MLflow's "latest value" is the run's total); the rates
+(`io/images_per_s`, `io/data_wait_share`) are per logging interval and logged only for intervals that read images.
 """
 
 from __future__ import annotations
@@ -72,10 +79,18 @@ class MlflowGRPOCallback(TrainerCallback):
         self.io_stats = io_stats
         self.completion_samples = completion_samples
         self.completions_every = max(1, completions_every)
+        self._io_base: dict[str, Any] = {}
         self._last_io: dict[str, Any] = {}
         self._last_tiers: dict[str, dict[str, Any]] = {}
         self._step_started = 0.0
         self._step_seconds = 0.0
+        self._total_step_seconds = 0.0
+        self.io_totals: dict[str, float] = {}
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        """Counters start here: images read before training (the reward probe, EDA) are not training I/O."""
+        self._io_base = _snapshot(self.io_stats)
+        self._last_io = dict(self._io_base)
 
     def _enabled(self, state) -> bool:
         return state.is_world_process_zero and mlflow.active_run() is not None
@@ -85,7 +100,9 @@ class MlflowGRPOCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         if self._step_started:
-            self._step_seconds += time.perf_counter() - self._step_started
+            elapsed = time.perf_counter() - self._step_started
+            self._step_seconds += elapsed
+            self._total_step_seconds += elapsed
         if self._enabled(state) and self.completion_samples and state.global_step % self.completions_every == 0:
             self._log_completions(state.global_step)
 
@@ -93,7 +110,9 @@ class MlflowGRPOCallback(TrainerCallback):
         if not self._enabled(state) or not logs:
             return
         step = state.global_step
-        metrics: dict[str, Any] = {k: v for k, v in logs.items() if isinstance(v, (int, float))}
+        duplicates = tuple(f"{name}/{kind}_" for name in self.reward_stats for kind in ("tier", "reason"))
+        metrics: dict[str, Any] = {k: v for k, v in logs.items()
+                                   if isinstance(v, (int, float)) and not k.startswith(duplicates)}
         for name, stats_obj in self.reward_stats.items():
             current = _snapshot(stats_obj)
             delta = self._delta(current, self._last_tiers.get(name, {}))
@@ -117,15 +136,30 @@ class MlflowGRPOCallback(TrainerCallback):
             return {}
         delta = self._delta(current, self._last_io)
         self._last_io = current
+        total = self._delta(current, self._io_base)
         images, seconds = delta.get("images", 0), delta.get("seconds", 0.0)
         step_seconds, self._step_seconds = self._step_seconds, 0.0
-        out = {"io/images": float(images), "io/bytes_read": float(delta.get("bytes_read", 0)),
-               "io/load_seconds": float(seconds)}
-        if seconds > 0:
+        out = {"io/images": float(total.get("images", 0)), "io/rows": float(total.get("rows", 0)),
+               "io/bytes_read": float(total.get("bytes_read", 0)), "io/load_seconds": float(total.get("seconds", 0.0))}
+        if images > 0 and seconds > 0:
             out["io/images_per_s"] = images / seconds
-        if step_seconds > 0:
+        if images > 0 and step_seconds > 0:
             out["io/data_wait_share"] = min(1.0, seconds / step_seconds)
+        self.io_totals = self.io_summary(out)
         return out
+
+    def io_summary(self, totals: dict[str, float] | None = None) -> dict[str, float]:
+        """The run's data loading in one dict (what the comparison report shows): totals and whole-run rates."""
+        if totals is None:
+            return dict(self.io_totals)
+        images, seconds = totals.get("io/images", 0.0), totals.get("io/load_seconds", 0.0)
+        summary = {"images": images, "rows": totals.get("io/rows", 0.0), "bytes_read": totals.get("io/bytes_read", 0.0),
+                   "load_seconds": seconds, "step_seconds": self._total_step_seconds}
+        if images > 0 and seconds > 0:
+            summary["images_per_s"] = images / seconds
+        if self._total_step_seconds > 0:
+            summary["data_wait_share"] = min(1.0, seconds / self._total_step_seconds)
+        return summary
 
     def _log_completions(self, step: int) -> None:
         samples = list(self.completion_samples() or [])

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 DEFAULT_EXPERIMENT = "open-mm-rl"
 LOCAL_FALLBACK = "local"
 PROBE_TAG = "mmrl.store_probe"
+# MLflow 3's UI opens an experiment on the tab its kind names; without the tag it infers one and may open the
+# GenAI "Overview" (traces: none) instead of the runs. Ours are training/evaluation runs, i.e. model development.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 _PROBED: set[tuple[str, str, bool]] = set()  # stores proven usable in this process
 
 
@@ -56,10 +60,19 @@ def artifact_root(uri: str) -> Path | None:
 def create_experiment(client, name: str) -> str:
     """Create experiment `name` (its artifacts under `artifact_root` for a SQLite store); returns its id."""
     root = artifact_root(client.tracking_uri)
+    tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
     if root is None:
-        return client.create_experiment(name)
+        return client.create_experiment(name, tags=tags)
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80] or "experiment"
-    return client.create_experiment(name, artifact_location=(root / slug).as_uri())
+    return client.create_experiment(name, artifact_location=(root / slug).as_uri(), tags=tags)
+
+
+def mark_experiment_kind(client, experiment) -> None:
+    """Tag an experiment made before the tag existed (or by someone else) so the UI opens on its runs; an
+    experiment whose kind someone chose is left alone (only a missing or UI-inferred kind is replaced)."""
+    kind = (experiment.tags or {}).get(EXPERIMENT_KIND_TAG)
+    if kind is None or kind.endswith("_inferred"):
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
 
 
 def use_experiment(name: str, tracking_uri: str | None = None) -> str:
@@ -74,6 +87,8 @@ def use_experiment(name: str, tracking_uri: str | None = None) -> str:
     with store_lock(client.tracking_uri):
         found = client.get_experiment_by_name(name)
         experiment_id = found.experiment_id if found is not None else create_experiment(client, name)
+        if found is not None:
+            mark_experiment_kind(client, found)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
 

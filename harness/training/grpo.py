@@ -17,6 +17,7 @@ import torch
 
 from harness.generation import enable_compiled_decoding, grpo_fields
 from harness.training.config import ExperimentConfig
+from harness.training.progress import use_progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ class TrainResult:
     global_step: int
     log_history: list[dict[str, Any]] = field(default_factory=list)
     train_ids: list[str] = field(default_factory=list)
+    #: data loading during training (`MlflowGRPOCallback.io_summary`), filled by the caller that measured it
+    io: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_model(cfg: ExperimentConfig) -> str:
@@ -66,12 +69,14 @@ def grpo_args(cfg: ExperimentConfig, checkpoint_dir: Path):
         "save_steps": 10,
         "use_cpu": not cuda,
         "bf16": bool(cuda and torch.cuda.is_bf16_supported()),
-        "gradient_checkpointing": cuda,
+        "activation_checkpointing": cuda,  # transformers 5's name; `gradient_checkpointing` is its deprecated alias
         "reward_weights": [cfg.rewards.accuracy_weight, cfg.rewards.format_weight],
         "dataloader_num_workers": 0,
         "disable_tqdm": True,
     }
     values = {**defaults, **cfg.grpo}
+    if "gradient_checkpointing" in cfg.grpo:  # the YAML may use the old name: pass it under the new one, no warning
+        values["activation_checkpointing"] = values.pop("gradient_checkpointing")
     values.update(grpo_fields(cfg.generation, cfg.grpo))  # static cache + prompt buckets when generation.fast
     values["output_dir"] = str(checkpoint_dir)
     return GRPOConfig(**values)
@@ -167,9 +172,13 @@ def train(
     model: str | None = None,
     callbacks: list | None = None,
     reward_funcs: list | None = None,
-    resume: bool = False,
+    resume: bool | str = False,
 ) -> TrainResult:
-    """Run GRPO on `data_dir/train.jsonl` (the export); save the final model next to the checkpoints."""
+    """Run GRPO on `data_dir/train.jsonl` (the export); save the final model next to the checkpoints.
+
+    `resume=True` (the user's `--resume`) continues from the last checkpoint and warns when there is none;
+    `resume="auto"` (the pipeline, which reruns interrupted stages) continues from one if present, silently.
+    """
     from transformers import AutoModelForImageTextToText, AutoProcessor
     from trl import GRPOTrainer
 
@@ -203,8 +212,10 @@ def train(
     )
     if not args.use_vllm:
         enable_compiled_decoding(trainer.generation_config, cfg.generation)
+    # A bar with reward/acc/loss/s-per-step instead of one raw dict per step; `mmrl -v` keeps the raw dicts.
+    use_progress_bar(trainer, raw_logs=log.isEnabledFor(logging.DEBUG))
     resume_from = last_checkpoint(checkpoint_dir) if resume else None
-    if resume and resume_from is None:
+    if resume is True and resume_from is None:
         log.warning("--resume given but no checkpoint under %s; starting from step 0", checkpoint_dir)
     trainer.train(resume_from_checkpoint=resume_from)
     final_dir = out / "final"
