@@ -27,6 +27,17 @@ CONFIG_HELP = "Experiment YAML whose grpo/eval/generation settings are measured 
 SET_HELP = "Override a config field, e.g. --set generation.fast=true (repeatable)."
 FALLBACK_HELP = "'local': record into the local SQLite store if the tracking store is unreachable or read-only."
 
+# options both `bench train` and `bench eval` take (one declaration, one spelling)
+DATA_OPTION = typer.Option("sample", "--data", "-d", help="Data source (default: the bundled offline sample).")
+SET_OPTION = typer.Option(None, "--set", help=SET_HELP)
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of the table.")
+MLFLOW_OPTION = typer.Option(True, "--mlflow/--no-mlflow", help="Record the figures as an MLflow run.")
+TRACKING_URI_OPTION = typer.Option(
+    None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."
+)
+FALLBACK_OPTION = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP)
+EXPERIMENT_OPTION = typer.Option("open-mm-rl-bench", "--experiment", help="MLflow experiment.")
+
 
 def _options(shape: str, model: str | None, config: Path | None, overrides: list[str] | None, **extra):
     from harness.bench import SHAPES, BenchOptions
@@ -85,18 +96,16 @@ def train_cmd(
     warmup_steps: int = typer.Option(
         1, "--warmup-steps", min=0, help="Leading steps left out of the means (compilation, allocator warm-up)."
     ),
-    data: str = typer.Option("sample", "--data", "-d", help="Data source (default: the bundled offline sample)."),
-    overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    data: str = DATA_OPTION,
+    overrides: list[str] = SET_OPTION,
     output_dir: Path = typer.Option(
         None, "--out", "--output-dir", "-o", help="Keep the run folder here (default: a temporary one)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
-    mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the figures as an MLflow run."),
-    tracking_uri: str = typer.Option(
-        None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."
-    ),
-    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
-    experiment: str = typer.Option("open-mm-rl-bench", "--experiment", help="MLflow experiment."),
+    as_json: bool = JSON_OPTION,
+    mlflow: bool = MLFLOW_OPTION,
+    tracking_uri: str = TRACKING_URI_OPTION,
+    tracking_fallback: str = FALLBACK_OPTION,
+    experiment: str = EXPERIMENT_OPTION,
 ) -> None:
     """Run N GRPO steps (stock TRL GRPOTrainer) and report seconds per step, the share spent generating,
     generated tokens/s, GPU utilisation and peak memory."""
@@ -117,18 +126,16 @@ def eval_cmd(
     batch_size: int = typer.Option(
         None, "--batch-size", min=1, help="Generation batch size (default: eval.batch_size)."
     ),
-    data: str = typer.Option("sample", "--data", "-d", help="Data source (default: the bundled offline sample)."),
-    overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    data: str = DATA_OPTION,
+    overrides: list[str] = SET_OPTION,
     output_dir: Path = typer.Option(
         None, "--out", "--output-dir", "-o", help="Keep lm-eval's outputs here (default: a temporary folder)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
-    mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Record the figures as an MLflow run."),
-    tracking_uri: str = typer.Option(
-        None, "--tracking-uri", help="MLflow store; default MLFLOW_TRACKING_URI or sqlite:///mlruns.db."
-    ),
-    tracking_fallback: str = typer.Option(None, "--tracking-fallback", help=FALLBACK_HELP),
-    experiment: str = typer.Option("open-mm-rl-bench", "--experiment", help="MLflow experiment."),
+    as_json: bool = JSON_OPTION,
+    mlflow: bool = MLFLOW_OPTION,
+    tracking_uri: str = TRACKING_URI_OPTION,
+    tracking_fallback: str = FALLBACK_OPTION,
+    experiment: str = EXPERIMENT_OPTION,
 ) -> None:
     """Evaluate (lm-eval, the open_mm_rl task) on a few held-out docs and report samples/s, generated tokens/s
     and peak memory."""
