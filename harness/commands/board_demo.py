@@ -32,9 +32,6 @@ def leaderboard_demo_cmd(
     split and says so ("diagnostic: seen data"). Takes a few minutes on a 2-core CPU the first time (the models
     are built once and cached).
     """
-    import os
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file buries the table
     from harness.commands._common import fail
     from harness.defaults import EVAL_SPLITS
     from harness.leaderboard.table import print_leaderboard

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -36,13 +35,7 @@ def leaderboard_command(
     computed from each run's per-sample log, plus a paired interval for the gap to the next row. Warns when
     runs evaluated different data, splits, tier sets or limits.
     """
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file buries the table
-    from harness.leaderboard import (
-        build_leaderboard,
-        find_eval_runs,
-        latest_per_model,
-        mlflow_sample_loader,
-    )
+    from harness.leaderboard import find_eval_runs, latest_per_model, leaderboard_from_store
     from harness.leaderboard.table import print_leaderboard
     from harness.tracking import TrackingUnavailableError, resolve_tracking_uri
 
@@ -70,11 +63,7 @@ def leaderboard_command(
         console.print(f"[yellow]no finished eval runs{where} in {uri}[/yellow] (run `mmrl eval` first"
                       + (", or pass --split any" if wanted_split else "") + ")")
         raise typer.Exit(1)
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="mmrl-leaderboard-") as downloads:
-        board = build_leaderboard(runs, mlflow_sample_loader(uri, downloads), resamples=resamples, seed=seed,
-                                  split=wanted_split)
+    board = leaderboard_from_store(runs, uri, resamples=resamples, seed=seed, split=wanted_split)
     print_leaderboard(board, console)
     if out:
         from reports.leaderboard import write_leaderboard

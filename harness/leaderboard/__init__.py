@@ -10,6 +10,7 @@ from harness.leaderboard.board import (
     Score,
     build_entry,
     build_leaderboard,
+    leaderboard_from_store,
     mlflow_sample_loader,
 )
 from harness.leaderboard.bootstrap import bootstrap_ci, paired_difference_ci
@@ -28,6 +29,7 @@ __all__ = [
     "build_entry",
     "build_leaderboard",
     "find_eval_runs",
+    "leaderboard_from_store",
     "latest_per_model",
     "load_samples",
     "mlflow_sample_loader",

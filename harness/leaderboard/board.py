@@ -304,3 +304,16 @@ def mlflow_sample_loader(tracking_uri: str | None, cache_dir: str | None = None)
         return read_samples(download_run_samples(run.run_id, tracking_uri=tracking_uri, dst=dst))
 
     return load
+
+
+def leaderboard_from_store(runs: Sequence[EvalRun], tracking_uri: str | None, *, resamples: int = DEFAULT_RESAMPLES,
+                           seed: int = DEFAULT_SEED, split: str | None = None) -> Leaderboard:
+    """`build_leaderboard` over runs of an MLflow store: each run's samples are downloaded into a temporary folder
+    that is gone when the board is built (MLflow's per-file progress bars are off: they would bury the table)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    with tempfile.TemporaryDirectory(prefix="mmrl-leaderboard-") as downloads:
+        return build_leaderboard(runs, mlflow_sample_loader(tracking_uri, downloads), resamples=resamples, seed=seed,
+                                 split=split)

@@ -43,7 +43,7 @@ def run_board_demo(
 ) -> BoardDemo:
     """Build (or reuse) one tiny model per warm-up budget, evaluate each on `split`, rank them, write the report."""
     from harness.evaluation import EvalRequest, run_eval
-    from harness.leaderboard import build_leaderboard, find_eval_runs, latest_per_model, mlflow_sample_loader
+    from harness.leaderboard import find_eval_runs, latest_per_model, leaderboard_from_store
     from harness.models import TINY_GEN_KWARGS, resolve_model_reference
     from harness.tracking.eval_log import ROLE_STANDALONE, record_evaluation
     from reports.leaderboard import write_leaderboard
@@ -63,10 +63,6 @@ def run_board_demo(
         )
     runs = [r for r in find_eval_runs(tracking_uri=tracking_uri, experiments=[experiment], split=split)
             if r.run_id in set(run_ids.values())]
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="mmrl-board-demo-") as downloads:
-        board = build_leaderboard(latest_per_model(runs), mlflow_sample_loader(tracking_uri, downloads),
-                                  resamples=resamples, split=split)
+    board = leaderboard_from_store(latest_per_model(runs), tracking_uri, resamples=resamples, split=split)
     report = write_leaderboard(board, out / "leaderboard")
     return BoardDemo(board=board, run_ids=run_ids, report=report)
